@@ -1,0 +1,562 @@
+"""Sources -> store: pull each source for each product and write it atomically.
+
+The whole sync is one ``Store.writing()`` session (a copy swapped in at the end).
+Inside it, each (source, product) pull fetches first, then writes in one
+transaction with upserts by natural key, so a failed pull leaves no trace but
+its ``sync_runs`` row, a failing source never stops the others, and syncing twice
+gives the same tables as syncing once.
+
+Adding a source is one entry in ``PULLERS``: a ``connect(env, **http_options)``
+that builds a client with ``ping()`` and ``close()``, and a ``pull`` function::
+
+    PULLERS["azure"] = Puller(connect=AzureClient.from_env, pull=pull_azure)
+
+where ``pull_azure(client, product, con, since, full, now) -> Pull``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import duckdb
+import pandas as pd
+
+from reliability.config import ConfigError, Portfolio, Product, load_portfolio
+from reliability.sources.azure import AzureClient, pull_azure
+from reliability.sources.errors import (
+    SourceAuthError,
+    SourceError,
+    SourceUnavailable,
+)
+from reliability.sources.jira import JiraClient, fetch_tickets
+from reliability.sources.sentry import WINDOW_DAYS as SENTRY_WINDOW_DAYS
+from reliability.sources.sentry import (
+    KnownIssue,
+    SentryClient,
+    fetch_issues,
+    fetch_sessions,
+)
+from reliability.sources.sonar import SonarClient, fetch_measures
+from reliability.store import Store, StoreError, fetch_value, set_meta, upsert
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncResult:
+    """How one pull (a source for a product) went."""
+
+    source: str
+    product: str
+    rows: int
+    seconds: float
+    result: Outcome
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pull:
+    """What a pull fetched: store rows by table, and the watermark to keep."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    watermark: datetime | None = None
+
+
+class SourceClient(Protocol):
+    def ping(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+PullFunction = Callable[
+    [Any, Product, duckdb.DuckDBPyConnection, "datetime | None", bool, datetime], Pull
+]
+# Called with None when a pull starts and with its result when it ends.
+Progress = Callable[[str, str, "SyncResult | None"], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Puller:
+    """How to reach one source and pull one product's rows from it."""
+
+    connect: Callable[..., SourceClient]
+    pull: PullFunction
+
+
+def pull_sentry(
+    client: SentryClient,
+    product: Product,
+    con: duckdb.DuckDBPyConnection,
+    since: datetime | None,
+    full: bool,
+    now: datetime,
+) -> Pull:
+    """Pull issues, their status changes and daily sessions of a product."""
+    known = _known_sentry_issues(con, product.slug)
+    issues, changes = fetch_issues(
+        client, product.slug, product.sentry_projects, known=known, now=now
+    )
+    days = SENTRY_WINDOW_DAYS
+    if since is not None and not full:
+        # Re-read two days: today's and yesterday's counts were still growing.
+        days = min(SENTRY_WINDOW_DAYS, max(2, (now - since).days + 2))
+    sessions = fetch_sessions(client, product.slug, product.sentry_projects, days=days)
+    tables = {
+        "sentry_issues": issues,
+        "sentry_issue_changes": changes,
+        "sentry_sessions": sessions,
+    }
+    return Pull(tables=tables, watermark=now)
+
+
+def pull_sonar(
+    client: SonarClient,
+    product: Product,
+    con: duckdb.DuckDBPyConnection,
+    since: datetime | None,
+    full: bool,
+    now: datetime,
+) -> Pull:
+    """Pull the measure history of a product's Sonar projects."""
+    measures = fetch_measures(
+        client,
+        product.slug,
+        product.sonar_projects,
+        since=None if full else since,
+        now=now,
+    )
+    return Pull(tables={"sonar_measures": measures}, watermark=now)
+
+
+def pull_jira(
+    client: JiraClient,
+    product: Product,
+    con: duckdb.DuckDBPyConnection,
+    since: datetime | None,
+    full: bool,
+    now: datetime,
+) -> Pull:
+    """Pull the tickets a product's JQL selects, updated since the watermark."""
+    tickets = fetch_tickets(
+        client,
+        product.slug,
+        product.jira_jql or "",
+        sla_mode=product.jira_sla,
+        since=since,
+        full=full,
+    )
+    # The newest `updated` seen, not our clock, so Jira's clock decides overlap.
+    newest = tickets["updated"].max() if not tickets.empty else None
+    watermark = newest.to_pydatetime() if pd.notna(newest) else (since or now)
+    return Pull(tables={"jira_tickets": tickets}, watermark=watermark)
+
+
+PULLERS: dict[str, Puller] = {
+    "sentry": Puller(connect=SentryClient.from_env, pull=pull_sentry),
+    "sonar": Puller(connect=SonarClient.from_env, pull=pull_sonar),
+    "jira": Puller(connect=JiraClient.from_env, pull=pull_jira),
+    "azure": Puller(connect=AzureClient.from_env, pull=pull_azure),
+}
+
+
+def run_sync(
+    store: Store,
+    portfolio: Portfolio,
+    *,
+    sources: Sequence[str] | None = None,
+    product: str | None = None,
+    full: bool = False,
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    http_options: Mapping[str, Any] | None = None,
+) -> list[SyncResult]:
+    """Pull every configured (source, product) into the store; return each result.
+
+    ``http_options`` go to each client's ``HttpClient`` (timeouts, retries,
+    ``sleep``). ``now`` is naive UTC. A store holding demo data starts fresh.
+    """
+    names = list(sources) if sources else list(PULLERS)
+    unknown = [name for name in names if name not in PULLERS]
+    if unknown:
+        raise ValueError(
+            f"Unknown source {', '.join(unknown)}: use {', '.join(PULLERS)}"
+        )
+    products = [p for p in portfolio.products if product in (None, p.slug)]
+    now = now or _utc_now()
+    env = os.environ if env is None else env
+
+    results: list[SyncResult] = []
+    with store.writing(fresh=_holds_demo(store)) as con:
+        _write_products(con, portfolio.products)
+        for name in names:
+            wanted = [p for p in products if name in p.sources]
+            if wanted:
+                results += _sync_source(
+                    con,
+                    name,
+                    wanted,
+                    env=env,
+                    full=full,
+                    now=now,
+                    progress=progress,
+                    http_options=http_options or {},
+                )
+        set_meta(con, "is_demo", "false")
+        set_meta(con, "last_sync", now.isoformat(timespec="seconds"))
+        _refresh_metrics(con)
+    return results
+
+
+def _sync_source(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    products: Sequence[Product],
+    *,
+    env: Mapping[str, str],
+    full: bool,
+    now: datetime,
+    progress: Progress | None,
+    http_options: Mapping[str, Any],
+) -> list[SyncResult]:
+    try:
+        client = PULLERS[name].connect(env, **http_options)
+    except SourceError as exc:
+        return [_record_failure(con, name, p.slug, _utc_now(), exc) for p in products]
+
+    try:
+        return [
+            _pull_one(con, name, client, p, full=full, now=now, progress=progress)
+            for p in products
+        ]
+    finally:
+        client.close()
+
+
+def _pull_one(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    client: SourceClient,
+    product: Product,
+    *,
+    full: bool,
+    now: datetime,
+    progress: Progress | None,
+) -> SyncResult:
+    started_at, started = _utc_now(), time.monotonic()
+    if progress:
+        progress(name, product.slug, None)
+    since = None if full else _watermark(con, name, product.slug)
+
+    try:
+        pull = PULLERS[name].pull(client, product, con, since, full, now)
+        rows = _write_pull(con, name, product.slug, pull, started_at, now)
+    except Exception as exc:  # noqa: BLE001 - one pull's failure must not stop the rest
+        if not isinstance(exc, SourceError):
+            logger.exception("Unexpected failure pulling %s for %s", name, product.slug)
+        result = _record_failure(con, name, product.slug, started_at, exc)
+    else:
+        result = SyncResult(
+            source=name,
+            product=product.slug,
+            rows=rows,
+            seconds=time.monotonic() - started,
+            result="ok",
+        )
+        logger.info("Synced %s for %s: %d rows", name, product.slug, rows)
+
+    if progress:
+        progress(name, product.slug, result)
+    return result
+
+
+def _write_pull(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    product: str,
+    pull: Pull,
+    started_at: datetime,
+    now: datetime,
+) -> int:
+    """Write one pull's rows, watermark and run record in one transaction."""
+    con.execute("BEGIN")
+    try:
+        rows = sum(upsert(con, table, frame) for table, frame in pull.tables.items())
+        con.execute(
+            "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?)",
+            [name, product, pull.watermark, now],
+        )
+        _insert_run(con, started_at, name, product, rows, "ok", None)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return rows
+
+
+def _record_failure(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    product: str,
+    started_at: datetime,
+    exc: Exception,
+) -> SyncResult:
+    message = str(exc) if isinstance(exc, SourceError) else _unexpected(exc)
+    logger.warning("Sync of %s for %s failed: %s", name, product, message)
+    _insert_run(con, started_at, name, product, 0, "failed", message)
+    seconds = (_utc_now() - started_at).total_seconds()
+    return SyncResult(
+        source=name,
+        product=product,
+        rows=0,
+        seconds=seconds,
+        result="failed",
+        error=message,
+    )
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _insert_run(
+    con: duckdb.DuckDBPyConnection,
+    started_at: datetime,
+    name: str,
+    product: str,
+    rows: int,
+    result: str,
+    error: str | None,
+) -> None:
+    con.execute(
+        "INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [started_at, _utc_now(), name, product, rows, result, error],
+    )
+
+
+def _write_products(
+    con: duckdb.DuckDBPyConnection, products: Sequence[Product]
+) -> None:
+    # The portfolio file is the truth: products dropped from it go too.
+    con.execute("BEGIN")
+    con.execute("DELETE FROM products")
+    con.executemany(
+        "INSERT INTO products (slug, name, team, tier, slo, jira_sla, sources, "
+        "sentry_projects, sonar_projects, jira_jql, azure_apps) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_product_row(p) for p in products],
+    )
+    con.execute("COMMIT")
+
+
+def _product_row(product: Product) -> list[Any]:
+    azure_apps = list(product.azure_roles) or [
+        app for app in (product.azure_app_id, product.azure_workspace) if app
+    ]
+    return [
+        product.slug,
+        product.name,
+        product.team,
+        product.tier,
+        product.slo,
+        product.jira_sla,
+        list(product.sources),
+        list(product.sentry_projects) or None,
+        list(product.sonar_projects) or None,
+        product.jira_jql,
+        azure_apps or None,
+    ]
+
+
+def _known_sentry_issues(
+    con: duckdb.DuckDBPyConnection, product: str
+) -> dict[str, KnownIssue]:
+    rows = con.execute(
+        "SELECT issue_id, status, resolved_at, regressed_at, resolution_source "
+        "FROM sentry_issues WHERE product = ?",
+        [product],
+    ).fetchall()
+    return {
+        row[0]: KnownIssue(
+            status=row[1],
+            resolved_at=row[2],
+            regressed_at=row[3],
+            resolution_source=row[4],
+        )
+        for row in rows
+    }
+
+
+def _watermark(
+    con: duckdb.DuckDBPyConnection, name: str, product: str
+) -> datetime | None:
+    value: datetime | None = fetch_value(
+        con,
+        "SELECT watermark FROM sync_state WHERE source = ? AND product = ?",
+        [name, product],
+    )
+    return value
+
+
+def _holds_demo(store: Store) -> bool:
+    # Demo rows must never mix with real ones, so a demo file is replaced whole.
+    if not store.exists():
+        return False
+    try:
+        return store.meta().get("is_demo") == "true"
+    except StoreError:
+        return False
+
+
+def _refresh_metrics(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        from reliability import metrics
+    except ImportError as exc:
+        if exc.name != "reliability.metrics":
+            raise
+        logger.warning("reliability.metrics is missing; metric_daily not refreshed")
+        return
+    refresh = getattr(metrics, "refresh_metric_daily", None)
+    if refresh is None:
+        logger.warning("metrics.refresh_metric_daily is missing; not refreshed")
+        return
+    refresh(con)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# -- command line ---------------------------------------------------------------
+
+
+def main_sync(args: argparse.Namespace) -> int:
+    """Run `sync`: pull, print a summary table; 0 only if every pull succeeded."""
+    portfolio = _portfolio_or_none()
+    if portfolio is None:
+        return 2
+    slug = getattr(args, "product", None)
+    if slug and portfolio.product(slug) is None:
+        sys.stderr.write(f"No product {slug!r} in {portfolio.path}\n")
+        return 2
+    source = getattr(args, "source", None)
+    sources = [source] if isinstance(source, str) else source
+
+    progress = _TtyProgress() if sys.stderr.isatty() else None
+    try:
+        results = run_sync(
+            Store.from_env(),
+            portfolio,
+            sources=sources,
+            product=slug,
+            full=bool(getattr(args, "full", False)),
+            progress=progress,
+        )
+    except (StoreError, ValueError) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+
+    sys.stdout.write(format_summary(results))
+    return 0 if all(r.result != "failed" for r in results) else 1
+
+
+def main_check_config(args: argparse.Namespace) -> int:
+    """Run `check-config`: validate portfolio and env; with --ping, call each source."""
+    portfolio = _portfolio_or_none()
+    if portfolio is None:
+        return 2
+    out = sys.stdout
+    out.write(f"Portfolio {portfolio.path}: {len(portfolio.products)} products\n")
+    for product in portfolio.products:
+        out.write(f"  {product.slug}: {', '.join(product.sources) or 'no sources'}\n")
+
+    is_ok = True
+    needed = [n for n in PULLERS if any(n in p.sources for p in portfolio.products)]
+    for name in needed:
+        line, is_fine = _check_source(name, ping=bool(getattr(args, "ping", False)))
+        out.write(f"{name}: {line}\n")
+        is_ok = is_ok and is_fine
+    return 0 if is_ok else 1
+
+
+def _check_source(name: str, *, ping: bool) -> tuple[str, bool]:
+    try:
+        client = PULLERS[name].connect(os.environ)
+    except SourceError as exc:
+        return f"not configured ({exc})", False
+    if not ping:
+        client.close()
+        return "configured", True
+    try:
+        return f"ok ({client.ping()})", True
+    except SourceAuthError as exc:
+        return f"refused: {exc}", False
+    except SourceUnavailable as exc:
+        return f"unreachable: {exc}", False
+    except SourceError as exc:
+        return f"error: {exc}", False
+    finally:
+        client.close()
+
+
+def _portfolio_or_none() -> Portfolio | None:
+    try:
+        portfolio = load_portfolio()
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return None
+    if portfolio is None:
+        sys.stderr.write(
+            "No portfolio file at data/portfolio.toml: create one or set "
+            "RELIABILITY_CONFIG\n"
+        )
+    return portfolio
+
+
+def format_summary(results: Sequence[SyncResult]) -> str:
+    """Render results as a plain table: source, product, rows, duration, result."""
+    header = ("source", "product", "rows", "duration", "result")
+    lines = [
+        (
+            r.source,
+            r.product,
+            str(r.rows),
+            f"{r.seconds:.1f}s",
+            r.result if r.error is None else f"{r.result}: {r.error}",
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(4)]
+    text = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[4]
+        for row in [header, *lines]
+    ]
+    if not results:
+        text.append("(nothing to sync: no product configures these sources)")
+    return "\n".join(text) + "\n"
+
+
+class _TtyProgress:
+    """One rewritten status line per pull on a terminal (stderr)."""
+
+    def __call__(self, source: str, product: str, result: SyncResult | None) -> None:
+        if result is None:
+            sys.stderr.write(f"\r\x1b[K{source} {product}: pulling...")
+        else:
+            sys.stderr.write(
+                f"\r\x1b[K{source} {product}: {result.result}, {result.rows} rows "
+                f"in {result.seconds:.1f}s\n"
+            )
+        sys.stderr.flush()

@@ -1,0 +1,49 @@
+"""Shared fixtures: real DuckDB files under tmp dirs, and one demo portfolio."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from reliability.demo import build_demo
+from reliability.store import Store
+
+APP_PATH = str(Path(__file__).resolve().parent.parent / "app.py")
+# A fixed last day keeps the demo's dates, and so every derived figure, stable.
+DEMO_END = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's own settings and tokens out of every test."""
+    for name in (
+        "RELIABILITY_DB",
+        "RELIABILITY_CONFIG",
+        "RELIABILITY_APP_URL",
+        "SLACK_WEBHOOK_URL",
+        "TEAMS_WEBHOOK_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """An empty store in a fresh folder."""
+    return Store(tmp_path / "reliability.duckdb")
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The default demo portfolio, built once; tests must not write to it."""
+    store = Store(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    build_demo(store, end=DEMO_END)
+    return store
+
+
+@pytest.fixture
+def demo_env(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """Point RELIABILITY_DB at the shared demo file."""
+    monkeypatch.setenv("RELIABILITY_DB", str(demo_store.path))
+    return demo_store
