@@ -14,7 +14,10 @@ from werkzeug import Request, Response
 
 from reliability import slo
 from reliability.config import Portfolio, Product
-from reliability.store import Store
+from reliability.metrics import refresh_metric_daily
+from reliability.scoring import DEFAULT_WEIGHTS
+from reliability.snapshot import load_snapshot, summary
+from reliability.store import Store, upsert
 from reliability.sync import run_sync
 
 TENANT, CLIENT, SECRET = "tenant-e2e", "client-e2e", "e2e-secret-value"
@@ -173,3 +176,38 @@ def test_partial_error_fails_the_pull_and_stores_nothing(
     runs = store.query("SELECT result, error FROM sync_runs")
     assert runs["result"].tolist() == ["failed"]
     assert SECRET not in runs["error"][0]
+
+
+def test_sync_azure_changes_system_health_score_and_status(
+    httpserver, tmp_path, env, portfolio
+):
+    serve(httpserver)
+    store = Store(tmp_path / "reliability.duckdb")
+    with store.writing() as con:
+        upsert(
+            con,
+            "products",
+            pd.DataFrame(
+                [
+                    {
+                        "slug": "checkout",
+                        "name": "Checkout",
+                        "team": "Payments",
+                        "tier": 1,
+                    }
+                ]
+            ),
+        )
+        refresh_metric_daily(con)
+    before = summary(load_snapshot(store), DEFAULT_WEIGHTS).iloc[0]
+
+    sync(store, portfolio, env)
+    after = summary(load_snapshot(store), DEFAULT_WEIGHTS).iloc[0]
+
+    assert before["status"] == "No data"
+    # Budget half spent: 50; p95 250 ms: 100; 0.05% failed: 100.
+    # (50 * 50 + 25 * 100 + 25 * 100) / 100 = 75, a Warning.
+    assert after["system_health"] == pytest.approx(75.0)
+    assert after["overall"] == pytest.approx(75.0)
+    assert after["status"] == "Warning"
+    assert after["coverage"] == pytest.approx(0.1)
