@@ -173,15 +173,15 @@ def _table_text(frame: pd.DataFrame) -> str:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from reliability import sync
+    from reliability import sync_cli
 
-    return int(sync.main_sync(args))
+    return int(sync_cli.main_sync(args))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from reliability import sync
+    from reliability import sync_cli
 
-    return int(sync.main_check_config(args))
+    return int(sync_cli.main_check_config(args))
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

@@ -16,10 +16,8 @@ where ``pull_azure(client, product, con, since, full, now) -> Pull``.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +27,10 @@ from typing import Any, Literal, Protocol
 import duckdb
 import pandas as pd
 
-from reliability.config import ConfigError, Portfolio, Product, load_portfolio
+from reliability.config import Portfolio, Product
 from reliability.sources.azure import AzureClient, pull_azure
 from reliability.sources.errors import (
-    SourceAuthError,
     SourceError,
-    SourceUnavailable,
 )
 from reliability.sources.jira import JiraClient, fetch_tickets
 from reliability.sources.sentry import WINDOW_DAYS as SENTRY_WINDOW_DAYS
@@ -435,128 +431,3 @@ def _refresh_metrics(con: duckdb.DuckDBPyConnection) -> None:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-# -- command line ---------------------------------------------------------------
-
-
-def main_sync(args: argparse.Namespace) -> int:
-    """Run `sync`: pull, print a summary table; 0 only if every pull succeeded."""
-    portfolio = _portfolio_or_none()
-    if portfolio is None:
-        return 2
-    slug = getattr(args, "product", None)
-    if slug and portfolio.product(slug) is None:
-        sys.stderr.write(f"No product {slug!r} in {portfolio.path}\n")
-        return 2
-    source = getattr(args, "source", None)
-    sources = [source] if isinstance(source, str) else source
-
-    progress = _TtyProgress() if sys.stderr.isatty() else None
-    try:
-        results = run_sync(
-            Store.from_env(),
-            portfolio,
-            sources=sources,
-            product=slug,
-            full=bool(getattr(args, "full", False)),
-            progress=progress,
-        )
-    except (StoreError, ValueError) as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 1
-
-    sys.stdout.write(format_summary(results))
-    return 0 if all(r.result != "failed" for r in results) else 1
-
-
-def main_check_config(args: argparse.Namespace) -> int:
-    """Run `check-config`: validate portfolio and env; with --ping, call each source."""
-    portfolio = _portfolio_or_none()
-    if portfolio is None:
-        return 2
-    out = sys.stdout
-    out.write(f"Portfolio {portfolio.path}: {len(portfolio.products)} products\n")
-    for product in portfolio.products:
-        out.write(f"  {product.slug}: {', '.join(product.sources) or 'no sources'}\n")
-
-    is_ok = True
-    needed = [n for n in PULLERS if any(n in p.sources for p in portfolio.products)]
-    for name in needed:
-        line, is_fine = _check_source(name, ping=bool(getattr(args, "ping", False)))
-        out.write(f"{name}: {line}\n")
-        is_ok = is_ok and is_fine
-    return 0 if is_ok else 1
-
-
-def _check_source(name: str, *, ping: bool) -> tuple[str, bool]:
-    try:
-        client = PULLERS[name].connect(os.environ)
-    except SourceError as exc:
-        return f"not configured ({exc})", False
-    if not ping:
-        client.close()
-        return "configured", True
-    try:
-        return f"ok ({client.ping()})", True
-    except SourceAuthError as exc:
-        return f"refused: {exc}", False
-    except SourceUnavailable as exc:
-        return f"unreachable: {exc}", False
-    except SourceError as exc:
-        return f"error: {exc}", False
-    finally:
-        client.close()
-
-
-def _portfolio_or_none() -> Portfolio | None:
-    try:
-        portfolio = load_portfolio()
-    except ConfigError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return None
-    if portfolio is None:
-        sys.stderr.write(
-            "No portfolio file at data/portfolio.toml: create one or set "
-            "RELIABILITY_CONFIG\n"
-        )
-    return portfolio
-
-
-def format_summary(results: Sequence[SyncResult]) -> str:
-    """Render results as a plain table: source, product, rows, duration, result."""
-    header = ("source", "product", "rows", "duration", "result")
-    lines = [
-        (
-            r.source,
-            r.product,
-            str(r.rows),
-            f"{r.seconds:.1f}s",
-            r.result if r.error is None else f"{r.result}: {r.error}",
-        )
-        for r in results
-    ]
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(4)]
-    text = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + "  "
-        + row[4]
-        for row in [header, *lines]
-    ]
-    if not results:
-        text.append("(nothing to sync: no product configures these sources)")
-    return "\n".join(text) + "\n"
-
-
-class _TtyProgress:
-    """One rewritten status line per pull on a terminal (stderr)."""
-
-    def __call__(self, source: str, product: str, result: SyncResult | None) -> None:
-        if result is None:
-            sys.stderr.write(f"\r\x1b[K{source} {product}: pulling...")
-        else:
-            sys.stderr.write(
-                f"\r\x1b[K{source} {product}: {result.result}, {result.rows} rows "
-                f"in {result.seconds:.1f}s\n"
-            )
-        sys.stderr.flush()

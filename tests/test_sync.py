@@ -14,7 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reliability import sync
+from reliability import sync, sync_cli
 from reliability.config import Portfolio, Product
 from reliability.sources import sonar
 from reliability.store import RAW_TABLES, Store, set_meta, upsert
@@ -385,7 +385,7 @@ def test_main_sync_prints_a_summary_and_exits_0(
     monkeypatch.setenv("RELIABILITY_CONFIG", str(write_config(tmp_path)))
     monkeypatch.setenv("RELIABILITY_DB", str(tmp_path / "r.duckdb"))
 
-    code = sync.main_sync(argparse.Namespace(source=None, product=None, full=False))
+    code = sync_cli.main_sync(argparse.Namespace(source=None, product=None, full=False))
 
     out = capsys.readouterr().out
     assert code == 0
@@ -411,7 +411,7 @@ def test_main_check_config_pings_each_source(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("RELIABILITY_CONFIG", str(write_config(tmp_path)))
 
-    code = sync.main_check_config(argparse.Namespace(ping=True))
+    code = sync_cli.main_check_config(argparse.Namespace(ping=True))
 
     out = capsys.readouterr().out
     assert code == 1
@@ -427,5 +427,33 @@ def test_main_check_config_reports_a_bad_portfolio(
     bad.write_text("[[products]]\nslug = 'Bad Slug'\n")
     monkeypatch.setenv("RELIABILITY_CONFIG", str(bad))
 
-    assert sync.main_check_config(argparse.Namespace(ping=False)) == 2
+    assert sync_cli.main_check_config(argparse.Namespace(ping=False)) == 2
     assert "slug" in capsys.readouterr().err
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
+    import io
+
+    ok = sync.SyncResult(source="jira", product="a", rows=3, seconds=0.5, result="ok")
+    bad = sync.SyncResult(
+        source="jira",
+        product="b",
+        rows=0,
+        seconds=0.1,
+        result="failed",
+        error="Jira refused the token",
+    )
+    terminal, plain = io.StringIO(), io.StringIO()
+    bar = sync_cli.TerminalProgress({"jira": 2}, stream=terminal)
+    lines = sync_cli.PlainProgress(stream=plain)
+    for result in (ok, bad):
+        for progress in (bar, lines):
+            progress("jira", result.product, None)
+            progress("jira", result.product, result)
+
+    assert "[############............] 1/2" in terminal.getvalue()
+    assert terminal.getvalue().endswith("2/2, 1 failed\n")
+    assert plain.getvalue().splitlines() == [
+        "sync jira a: ok (3 rows, 0.5s)",
+        "sync jira b: failed (Jira refused the token, 0.1s)",
+    ]
