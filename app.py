@@ -20,6 +20,8 @@ PAGES = [
             url_path="overview", default=True),
     st.Page("app_pages/product.py", title="Product", icon=":material/troubleshoot:",
             url_path="product"),
+    st.Page("app_pages/insights.py", title="Insights", icon=":material/lightbulb:", url_path="insights"),
+    st.Page("app_pages/sources.py", title="Data sources", icon=":material/database:", url_path="sources"),
 ]  # fmt: skip
 
 page = st.navigation(PAGES)

@@ -38,6 +38,10 @@ DAY = np.timedelta64(86400, "s")
 # An issue title full of markup: the pages must show it as text, not render it.
 HOSTILE_TITLE = "TypeError: <img src=x onerror=alert(1)> is not a **function**"
 
+# Rows are generated as column arrays and framed once per table: at 2,000
+# products, a DataFrame per product and table cost most of the build (#7).
+Block = dict[str, np.ndarray]
+
 
 @dataclass(frozen=True, kw_only=True)
 class Curve:
@@ -181,7 +185,13 @@ STORIES: tuple[Story, ...] = (
         name="Nimbus",
         team="Platform",
         tier=3,
-        curves={d: _flat(0.6) for d in DIMENSIONS},
+        note="sliding slowly: forecast to turn Critical",
+        curves={
+            "runtime": Curve(before=0.85, after=0.0, change_from=28, change_to=0),
+            "quality": _flat(0.6),
+            "operations": Curve(before=0.8, after=0.0, change_from=28, change_to=0),
+            "system_health": _flat(0.6),
+        },
     ),
     Story(
         slug="quartz",
@@ -275,13 +285,20 @@ def _story(index: int, seed: int) -> Story:
 
 
 def _end_timestamp(end: dt.date) -> dt.datetime:
-    return dt.datetime.combine(end, dt.time(23, 0))
+    """When the demo's "sync" ran: 23:00 on a past day, the last full hour today.
+
+    Nothing is dated after it, so the demo never shows data from the future.
+    """
+    now = dt.datetime.now(dt.UTC).replace(
+        tzinfo=None, minute=0, second=0, microsecond=0
+    )
+    return min(dt.datetime.combine(end, dt.time(23, 0)), now)
 
 
 def _generate(
     stories: list[Story], *, seed: int, days: int, end: dt.date
 ) -> dict[str, pd.DataFrame]:
-    parts: dict[str, list[pd.DataFrame]] = {}
+    parts: dict[str, list[Block]] = {}
     day_index = pd.date_range(end=pd.Timestamp(end), periods=days, freq="D")
     days_ago = np.arange(days - 1, -1, -1, dtype=float)
     sync_time = _end_timestamp(end)
@@ -290,10 +307,10 @@ def _generate(
         rng = np.random.default_rng([seed, index])
         health = {d: c.at(days_ago) for d, c in story.curves.items()}
         generated = _product_rows(story, rng, day_index, health, sync_time)
-        for table, frame in generated.items():
-            parts.setdefault(table, []).append(frame)
+        for table, blocks in generated.items():
+            parts.setdefault(table, []).extend(blocks)
 
-    tables = {t: pd.concat(frames, ignore_index=True) for t, frames in parts.items()}
+    tables = {t: _stack(blocks) for t, blocks in parts.items()}
     tables["products"] = _products_frame(stories)
     tables["sync_state"], tables["sync_runs"] = _sync_records(
         stories, tables, sync_time
@@ -301,16 +318,18 @@ def _generate(
     return tables
 
 
+def _sources(story: Story) -> list[str]:
+    return [
+        s
+        for d, s in zip(DIMENSIONS, ("sentry", "sonar", "jira", "azure"), strict=True)
+        if d in story.curves
+    ]
+
+
 def _products_frame(stories: list[Story]) -> pd.DataFrame:
     rows = []
     for story in stories:
-        sources = [
-            s
-            for d, s in zip(
-                DIMENSIONS, ("sentry", "sonar", "jira", "azure"), strict=True
-            )
-            if d in story.curves
-        ]
+        sources = _sources(story)
         rows.append(
             {
                 "slug": story.slug,
@@ -364,7 +383,7 @@ def _sync_records(
     for source, table in row_tables.items():
         per_product = tables[table]["product"].value_counts() if table in tables else {}
         for story in stories:
-            if source not in _products_frame([story])["sources"].iloc[0]:
+            if source not in _sources(story):
                 continue
             rows = int(per_product.get(story.slug, 0))
             state.append(
@@ -389,17 +408,32 @@ def _sync_records(
     return pd.DataFrame(state), pd.DataFrame(runs)
 
 
+def _block(count: int, **columns: object) -> Block:
+    """Columns of ``count`` rows; a scalar fills its whole column."""
+    return {
+        name: np.asarray(value) if np.ndim(value) else np.full(count, value)
+        for name, value in columns.items()
+    }
+
+
+def _stack(blocks: list[Block]) -> pd.DataFrame:
+    """One frame from blocks that share their columns, in order."""
+    return pd.DataFrame(
+        {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
+    )
+
+
 def _product_rows(
     story: Story,
     rng: np.random.Generator,
     days: pd.DatetimeIndex,
     health: dict[str, np.ndarray],
     sync_time: dt.datetime,
-) -> dict[str, pd.DataFrame]:
-    tables: dict[str, pd.DataFrame] = {}
+) -> dict[str, list[Block]]:
+    tables: dict[str, list[Block]] = {}
     if "runtime" in health:
         issues, changes = _sentry_issues(story, rng, days, health["runtime"], sync_time)
-        tables["sentry_issues"], tables["sentry_issue_changes"] = issues, changes
+        tables["sentry_issues"], tables["sentry_issue_changes"] = [issues], changes
         if story.has_sessions:
             tables["sentry_sessions"] = _sentry_sessions(
                 story, rng, days, health["runtime"]
@@ -407,12 +441,12 @@ def _product_rows(
     if "quality" in health:
         tables["sonar_measures"] = _sonar_measures(story, rng, days, health["quality"])
     if "operations" in health:
-        tables["jira_tickets"] = _jira_tickets(
-            story, rng, days, health["operations"], sync_time
-        )
+        tables["jira_tickets"] = [
+            _jira_tickets(story, rng, days, health["operations"], sync_time)
+        ]
     if "system_health" in health:
         daily, hourly = _azure_requests(story, rng, days, health["system_health"])
-        tables["azure_requests"], tables["azure_requests_hourly"] = daily, hourly
+        tables["azure_requests"], tables["azure_requests_hourly"] = [daily], [hourly]
     return tables
 
 
@@ -426,13 +460,22 @@ def _log_lerp(bad: float, good: float, h: np.ndarray) -> np.ndarray:
 
 
 def _arrivals(
-    rng: np.random.Generator, days: pd.DatetimeIndex, rate: np.ndarray
+    rng: np.random.Generator,
+    days: pd.DatetimeIndex,
+    rate: np.ndarray,
+    until: dt.datetime,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw Poisson arrivals per day; return their day positions and timestamps."""
+    """Draw Poisson arrivals per day; return their day positions and timestamps.
+
+    Arrivals on the last day fall before ``until``, the time of the demo's sync.
+    """
     counts = rng.poisson(rate)
     positions = np.repeat(np.arange(len(days)), counts)
-    offsets = rng.uniform(0, 86400, size=len(positions)).astype("int64")
-    stamps = days.values[positions] + offsets.astype("timedelta64[s]")
+    offsets = rng.uniform(0, 86400, size=len(positions))
+    elapsed = (pd.Timestamp(until) - days[-1]).total_seconds()
+    last_day_share = min(max(elapsed, 60.0), 86400.0) / 86400
+    offsets = np.where(positions == len(days) - 1, offsets * last_day_share, offsets)
+    stamps = days.values[positions] + offsets.astype("int64").astype("timedelta64[s]")
     return positions, stamps
 
 
@@ -442,8 +485,8 @@ def _sentry_issues(
     days: pd.DatetimeIndex,
     h: np.ndarray,
     sync_time: dt.datetime,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    positions, first_seen = _arrivals(rng, days, _lerp(1.6, 0.05, h))
+) -> tuple[Block, list[Block]]:
+    positions, first_seen = _arrivals(rng, days, _lerp(1.6, 0.05, h), sync_time)
     count = len(positions)
 
     # Resolution follows a hazard that tracks health day by day, so a team that
@@ -480,46 +523,41 @@ def _sentry_issues(
         is_regressed, "unresolved", np.where(is_resolved, "resolved", "unresolved")
     )
     last_seen = np.where(is_resolved & ~is_regressed, resolved_at, now)
-    issues = pd.DataFrame(
-        {
-            "product": story.slug,
-            "issue_id": ids,
-            "project": projects,
-            "short_id": [f"{story.slug[:4].upper()}-{i + 1:X}" for i in range(count)],
-            "title": titles,
-            "level": levels,
-            "status": status,
-            "first_seen": first_seen,
-            "last_seen": last_seen,
-            "resolved_at": np.where(is_resolved, resolved_at, np.datetime64("NaT")),
-            "regressed_at": np.where(is_regressed, regression_at, np.datetime64("NaT")),
-            "resolution_source": np.where(is_resolved, "activity", None),
-            "user_count": rng.integers(1, 800, size=count),
-            "event_count": rng.integers(1, 20000, size=count),
-            "permalink": [f"https://demo.sentry.example/issues/{i}/" for i in ids],
-        }
+    issues = _block(
+        count,
+        product=story.slug,
+        issue_id=np.array(ids, dtype=object),
+        project=projects,
+        short_id=np.array(
+            [f"{story.slug[:4].upper()}-{i + 1:X}" for i in range(count)], dtype=object
+        ),
+        title=np.array(titles, dtype=object),
+        level=levels,
+        status=status,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        resolved_at=np.where(is_resolved, resolved_at, np.datetime64("NaT")),
+        regressed_at=np.where(is_regressed, regression_at, np.datetime64("NaT")),
+        resolution_source=np.where(is_resolved, "activity", None),
+        user_count=rng.integers(1, 800, size=count),
+        event_count=rng.integers(1, 20000, size=count),
+        permalink=np.array(
+            [f"https://demo.sentry.example/issues/{i}/" for i in ids], dtype=object
+        ),
     )
-    changes = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "product": story.slug,
-                    "issue_id": np.array(ids)[is_resolved],
-                    "changed_at": resolved_at[is_resolved],
-                    "kind": "resolved",
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "product": story.slug,
-                    "issue_id": np.array(ids)[is_regressed],
-                    "changed_at": regression_at[is_regressed],
-                    "kind": "regressed",
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
+    changes = [
+        _block(
+            int(mask.sum()),
+            product=story.slug,
+            issue_id=issues["issue_id"][mask],
+            changed_at=at[mask],
+            kind=kind,
+        )
+        for mask, at, kind in (
+            (is_resolved, resolved_at, "resolved"),
+            (is_regressed, regression_at, "regressed"),
+        )
+    ]
     return issues, changes
 
 
@@ -553,8 +591,8 @@ def _issue_titles(rng: np.random.Generator, count: int) -> list[str]:
 
 def _sentry_sessions(
     story: Story, rng: np.random.Generator, days: pd.DatetimeIndex, h: np.ndarray
-) -> pd.DataFrame:
-    frames = []
+) -> list[Block]:
+    blocks = []
     crash_rate = _log_lerp(0.03, 0.0003, h)
     for project in _sentry_projects(story):
         base = rng.integers(3000, 40000)
@@ -562,24 +600,23 @@ def _sentry_sessions(
         crashed = rng.binomial(
             sessions, np.clip(crash_rate * rng.uniform(0.7, 1.3, len(days)), 0, 1)
         )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "product": story.slug,
-                    "project": project,
-                    "day": days.date,
-                    "sessions": sessions,
-                    "crashed": crashed,
-                }
+        blocks.append(
+            _block(
+                len(days),
+                product=story.slug,
+                project=project,
+                day=days.date,
+                sessions=sessions,
+                crashed=crashed,
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return blocks
 
 
 def _sonar_measures(
     story: Story, rng: np.random.Generator, days: pd.DatetimeIndex, h: np.ndarray
-) -> pd.DataFrame:
-    frames = []
+) -> list[Block]:
+    blocks = []
     for key in _sonar_projects(story):
         positions = np.sort(
             rng.choice(len(days), size=max(1, len(days) // 3), replace=False)
@@ -601,32 +638,31 @@ def _sonar_measures(
             "vulnerabilities": np.round(_lerp(40, 0, q)),
             "code_smells": np.round(_lerp(3000, 60, q)),
         }
-        frames.append(
-            pd.DataFrame(
-                {
-                    "product": story.slug,
-                    "project_key": key,
-                    "metric": "alert_status",
-                    "analysed_at": at,
-                    "value": np.nan,
-                    "text_value": gate,
-                }
+        rows = len(at)
+        blocks.append(
+            _block(
+                rows,
+                product=story.slug,
+                project_key=key,
+                metric="alert_status",
+                analysed_at=at,
+                value=np.nan,
+                text_value=gate.astype(object),
             )
         )
         for metric, series in values.items():
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "product": story.slug,
-                        "project_key": key,
-                        "metric": metric,
-                        "analysed_at": at,
-                        "value": series.astype(float),
-                        "text_value": None,
-                    }
+            blocks.append(
+                _block(
+                    rows,
+                    product=story.slug,
+                    project_key=key,
+                    metric=metric,
+                    analysed_at=at,
+                    value=series.astype(float),
+                    text_value=None,
                 )
             )
-    return pd.concat(frames, ignore_index=True)
+    return blocks
 
 
 _PRIORITIES = np.array(["Highest", "High", "Medium", "Low"])
@@ -647,8 +683,8 @@ def _jira_tickets(
     days: pd.DatetimeIndex,
     h: np.ndarray,
     sync_time: dt.datetime,
-) -> pd.DataFrame:
-    positions, created = _arrivals(rng, days, _lerp(1.4, 0.5, h))
+) -> Block:
+    positions, created = _arrivals(rng, days, _lerp(1.4, 0.5, h), sync_time)
     count = len(positions)
     level = rng.choice(4, size=count, p=[0.07, 0.23, 0.45, 0.25])
     hq = h[positions]
@@ -663,46 +699,46 @@ def _jira_tickets(
 
     prefix = story.slug[:3].upper()
     keys = [f"{prefix}-{i + 100}" for i in range(count)]
-    return pd.DataFrame(
-        {
-            "product": story.slug,
-            "ticket_id": [f"{story.slug}-{i}" for i in range(count)],
-            "key": keys,
-            "summary": rng.choice(_SUMMARIES, size=count),
-            "issue_type": rng.choice(["Bug", "Incident"], size=count, p=[0.7, 0.3]),
-            "status": np.where(is_resolved, "Done", "In Progress"),
-            "priority": _PRIORITIES[level],
-            "created": created,
-            "updated": np.where(is_resolved, resolved, now),
-            "resolved": np.where(is_resolved, resolved, np.datetime64("NaT")),
-            "first_response": np.where(
-                first_response <= now, first_response, np.datetime64("NaT")
-            ),
-            "sla_due": pd.NaT,
-            "sla_met": None,
-            "url": [f"https://demo.atlassian.example/browse/{k}" for k in keys],
-        }
+    return _block(
+        count,
+        product=story.slug,
+        ticket_id=np.array([f"{story.slug}-{i}" for i in range(count)], dtype=object),
+        key=np.array(keys, dtype=object),
+        summary=rng.choice(_SUMMARIES, size=count),
+        issue_type=rng.choice(["Bug", "Incident"], size=count, p=[0.7, 0.3]),
+        status=np.where(is_resolved, "Done", "In Progress"),
+        priority=_PRIORITIES[level],
+        created=created,
+        updated=np.where(is_resolved, resolved, now),
+        resolved=np.where(is_resolved, resolved, np.datetime64("NaT")),
+        first_response=np.where(
+            first_response <= now, first_response, np.datetime64("NaT")
+        ),
+        sla_due=np.datetime64("NaT", "s"),
+        sla_met=None,
+        url=np.array(
+            [f"https://demo.atlassian.example/browse/{k}" for k in keys], dtype=object
+        ),
     )
 
 
 def _azure_requests(
     story: Story, rng: np.random.Generator, days: pd.DatetimeIndex, h: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[Block, Block]:
     app = f"{story.slug}-api"
     base = rng.integers(200_000, 2_000_000)
     total = rng.poisson(base * rng.uniform(0.9, 1.1, len(days)))
     fail_rate = _log_lerp(0.03, 0.0001, h) * rng.lognormal(0, 0.25, len(days))
     failed = rng.binomial(total, np.clip(fail_rate, 0, 1))
     p95 = _lerp(3200, 180, h) * rng.lognormal(0, 0.08, len(days))
-    daily = pd.DataFrame(
-        {
-            "product": story.slug,
-            "app": app,
-            "day": days.date,
-            "total": total,
-            "failed": failed,
-            "p95_ms": p95,
-        }
+    daily = _block(
+        len(days),
+        product=story.slug,
+        app=app,
+        day=days.date,
+        total=total,
+        failed=failed,
+        p95_ms=p95,
     )
 
     hours = pd.date_range(end=days[-1] + pd.Timedelta(hours=23), periods=72, freq="h")
@@ -711,14 +747,13 @@ def _azure_requests(
     hourly_failed = rng.binomial(
         hourly_total, np.clip(_log_lerp(0.03, 0.0001, hour_h), 0, 1)
     )
-    hourly = pd.DataFrame(
-        {
-            "product": story.slug,
-            "app": app,
-            "hour": hours,
-            "total": hourly_total,
-            "failed": hourly_failed,
-            "p95_ms": _lerp(3200, 180, hour_h),
-        }
+    hourly = _block(
+        len(hours),
+        product=story.slug,
+        app=app,
+        hour=hours.values,
+        total=hourly_total,
+        failed=hourly_failed,
+        p95_ms=_lerp(3200, 180, hour_h),
     )
     return daily, hourly

@@ -96,3 +96,11 @@ def test_demo_scales_to_many_products(tmp_path) -> None:
     build_demo(store, products=40, days=60, end=DEMO_END)
 
     assert store.query("SELECT count(*) AS n FROM products")["n"][0] == 40
+
+
+def test_a_sliding_product_is_forecast_to_turn_critical(demo_summary) -> None:
+    nimbus = demo_summary.loc["nimbus"]
+
+    assert nimbus["status"] == scoring.WARNING
+    assert nimbus["forecast_14d"] < scoring.WARNING_AT
+    assert nimbus["at_risk"]

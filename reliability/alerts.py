@@ -1,0 +1,710 @@
+"""Degradation alerts to Slack and Microsoft Teams, remembered in the store.
+
+Rules come from the portfolio's ``[alerts]`` table: a product fell a status band
+within 7 days (``band_drop``), its 7-day change is at or below ``delta_7d``, its
+forecast crosses into Critical within 14 days (``forecast_critical``), or an error
+budget burns at page level (``error_budget_burn``, from the hourly Azure requests).
+
+Every message is a row of the ``alerts`` table, one per product, rule and channel,
+so a run knows what it said before. ``state`` moves through::
+
+    pending -> sent -> (condition gone) recovery_pending -> recovered
+
+A pending row is retried on every run until it is delivered; it is never dropped.
+While a condition holds it is sent again only after ``cooldown_hours``; when it no
+longer holds, one "recovered" message follows. One run sends one message per
+product and channel, which stays under Slack's one message per second per hook.
+
+Webhook URLs are secrets (the Slack path holds the token): they are never
+printed or logged, and errors name the channel instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import pandas as pd
+import requests
+
+from reliability import insights, slo, snapshot
+from reliability.config import AlertRules, Portfolio, load_portfolio
+from reliability.scoring import CRITICAL, DEFAULT_WEIGHTS
+from reliability.store import Store, upsert
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+PENDING, SENT, RECOVERY_PENDING, RECOVERED = (
+    "pending",
+    "sent",
+    "recovery_pending",
+    "recovered",
+)
+UNSENT_STATES = (PENDING, RECOVERY_PENDING)
+RULES: dict[str, str] = {
+    "band_drop": "Status band drop",
+    "delta_7d": "Sharp 7-day drop",
+    "forecast_critical": "Forecast to turn Critical",
+    "error_budget_burn": "Error budget burn",
+}
+CHANNEL_ENV = {"slack": "SLACK_WEBHOOK_URL", "teams": "TEAMS_WEBHOOK_URL"}
+CHANNEL_LABELS = {"slack": "Slack", "teams": "Microsoft Teams"}
+DEFAULT_APP_URL = "http://localhost:8501"
+TIMEOUT_SECONDS = (5.0, 15.0)
+MAX_ATTEMPTS = 3
+MAX_WAIT_SECONDS = 10.0
+
+
+class DeliveryError(Exception):
+    """A webhook did not accept a message; the message names the channel only."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Condition:
+    """One rule holding for one product now, with what a message says about it."""
+
+    product: str
+    name: str
+    rule: str
+    what: str
+    before: float | None
+    after: float | None
+    status: str
+    insight: str | None
+    link: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Channel:
+    name: str
+    url: str = ""
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self.name]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What one run did: messages delivered, failed and planned (dry run)."""
+
+    sent: int
+    failed: int
+    planned: int
+
+
+# -- rules -----------------------------------------------------------------------------
+
+
+def evaluate(
+    snap: snapshot.Snapshot,
+    portfolio: Portfolio | None,
+    *,
+    burn_states: Mapping[str, str | None] | None = None,
+    details: Mapping[str, insights.Details] | None = None,
+    app_url: str = DEFAULT_APP_URL,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+) -> list[Condition]:
+    """Return the rule conditions that hold now for products not muted."""
+    rules = portfolio.alerts if portfolio else AlertRules()
+    muted = muted_products(portfolio)
+    table = snapshot.summary(snap, weights)
+    factor = portfolio.tier1_factor if portfolio else insights.DEFAULT_TIER1_FACTOR
+    ranked = insights.insights(snap, weights, tier1_factor=factor, details=details)
+    tops = insights.top_per_product(ranked)
+    top_text = {
+        row.product: f"{row.action} ({row.evidence}): +{row.gain:.1f} points"
+        for row in tops.itertuples()
+    }
+
+    conditions = []
+    for row in table.itertuples(index=False):
+        if row.slug in muted or pd.isna(row.overall):
+            continue
+        common = {
+            "product": row.slug,
+            "name": row.name,
+            "status": row.status,
+            "insight": top_text.get(row.slug),
+            "link": product_link(app_url, row.slug),
+        }
+        before = (
+            _number(row.overall - row.delta_7d) if not pd.isna(row.delta_7d) else None
+        )
+        now = float(row.overall)
+        if rules.band_drop and bool(row.fell_band_7d):
+            conditions.append(
+                Condition(
+                    rule="band_drop",
+                    before=before,
+                    after=now,
+                    what=f"fell to {row.status} within 7 days",
+                    **common,
+                )
+            )
+        if not pd.isna(row.delta_7d) and row.delta_7d <= rules.delta_7d:
+            conditions.append(
+                Condition(
+                    rule="delta_7d",
+                    before=before,
+                    after=now,
+                    what=f"overall {row.delta_7d:+.1f} points in 7 days",
+                    **common,
+                )
+            )
+        if (
+            rules.forecast_critical
+            and row.forecast_status == CRITICAL
+            and row.status != CRITICAL
+        ):
+            conditions.append(
+                Condition(
+                    rule="forecast_critical",
+                    before=now,
+                    after=_number(row.forecast_14d),
+                    what=f"forecast {row.forecast_14d:.1f} (Critical) in 14 days",
+                    **common,
+                )
+            )
+        if rules.error_budget_burn and (burn_states or {}).get(row.slug) == slo.PAGE:
+            conditions.append(
+                Condition(
+                    rule="error_budget_burn",
+                    before=before,
+                    after=now,
+                    what="error budget burning at page level (SRE multi-window burn rate)",
+                    **common,
+                )
+            )
+    return conditions
+
+
+def muted_products(portfolio: Portfolio | None) -> set[str]:
+    """Products whose alerts are muted, by ``alerts.mute`` or ``mute_alerts``."""
+    if portfolio is None:
+        return set()
+    return set(portfolio.alerts.mute) | {
+        p.slug for p in portfolio.products if p.mute_alerts
+    }
+
+
+def burn_states(store: Store, snap: snapshot.Snapshot) -> dict[str, str | None]:
+    """Alert state of each product's error budget from its hourly requests.
+
+    Each product is judged as of its newest hour of data up to the end of the
+    snapshot's day, so a sync that ran mid-day is not read as silence.
+    """
+    end = dt.datetime.combine(snap.as_of + dt.timedelta(days=1), dt.time())
+    hourly = store.query(
+        "SELECT product, hour, total, failed FROM azure_requests_hourly WHERE hour < ?",
+        [end],
+    )
+    slos = dict(zip(snap.products["slug"], snap.products["slo"], strict=True))
+    states: dict[str, str | None] = {}
+    for product, rows in hourly.groupby("product"):
+        slo_percent = float(slos.get(product, slo.DEFAULT_SLO_PERCENT))
+        states[str(product)] = slo.hourly_burn_status(
+            rows, rows["hour"].max(), slo_percent
+        ).state
+    return states
+
+
+def product_link(app_url: str, slug: str) -> str:
+    """The product page of the hosted app."""
+    return f"{app_url.rstrip('/')}/product?product={quote(slug)}"
+
+
+# -- messages -------------------------------------------------------------------------
+
+
+def message_text(facts: Sequence[Mapping[str, Any]]) -> str:
+    """The plain-text fallback of one message about one product."""
+    first = facts[0]
+    is_recovery = all(f["kind"] == "recovery" for f in facts)
+    prefix = "Reliability recovery" if is_recovery else "Reliability alert"
+    parts = [f["what"] for f in facts]
+    return f"{prefix}: {first['name']}{_score_change(first)}: " + "; ".join(parts)
+
+
+def slack_payload(facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A Block Kit message with a ``text`` fallback (sources.md 5.1)."""
+    first = facts[0]
+    fields = []
+    for fact in facts:
+        title = ("Recovered: " if fact["kind"] == "recovery" else "") + RULES[
+            fact["rule"]
+        ]
+        detail = fact["what"] + _score_change(fact)
+        fields.append(
+            {
+                "type": "mrkdwn",
+                "text": f"*{_slack_escape(title)}*\n{_slack_escape(detail)}",
+            }
+        )
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _headline(facts)[:150]},
+        },
+        {"type": "section", "fields": fields[:10]},
+    ]
+    if first.get("insight"):
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*Top fix*\n{_slack_escape(first['insight'])}",
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"<{first['link']}|Open {_slack_escape(first['name'])} in the dashboard>",
+                }
+            ],
+        }
+    )
+    return {"text": message_text(facts), "blocks": blocks}
+
+
+def teams_payload(facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """An Adaptive Card in the message envelope that Teams Workflows take (5.2)."""
+    first = facts[0]
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "size": "Large",
+            "weight": "Bolder",
+            "wrap": True,
+            "text": _headline(facts),
+        },
+        {
+            "type": "FactSet",
+            "facts": [
+                {
+                    "title": ("Recovered: " if f["kind"] == "recovery" else "")
+                    + RULES[f["rule"]],
+                    "value": f["what"] + _score_change(f),
+                }
+                for f in facts
+            ],
+        },
+    ]
+    if first.get("insight"):
+        body.append(
+            {"type": "TextBlock", "wrap": True, "text": f"Top fix: {first['insight']}"}
+        )
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+        "actions": [
+            {"type": "Action.OpenUrl", "title": "Open dashboard", "url": first["link"]}
+        ],
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
+def payload_for(channel: str, facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return slack_payload(facts) if channel == "slack" else teams_payload(facts)
+
+
+def _headline(facts: Sequence[Mapping[str, Any]]) -> str:
+    first = facts[0]
+    after = first.get("after")
+    score = f"{after:.0f}/100" if after is not None else "no score"
+    if all(f["kind"] == "recovery" for f in facts):
+        return f"{first['name']} recovered: reliability {score}"
+    return f"{first['name']}: reliability {score} ({first['status']})"
+
+
+def _score_change(fact: Mapping[str, Any]) -> str:
+    before, after = fact.get("before"), fact.get("after")
+    if before is None or after is None:
+        return ""
+    return f" (score {before:.1f} -> {after:.1f})"
+
+
+def _slack_escape(text: str) -> str:
+    # Slack mrkdwn treats these three as control characters (api.slack.com/reference/surfaces/formatting).
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- delivery ----------------------------------------------------------------------------
+
+
+def channels_from_env(env: Mapping[str, str]) -> list[Channel]:
+    """The channels whose webhook URL is set, Slack first."""
+    return [
+        Channel(name=name, url=env[var].strip())
+        for name, var in CHANNEL_ENV.items()
+        if env.get(var, "").strip()
+    ]
+
+
+def deliver(
+    session: requests.Session,
+    channel: Channel,
+    payload: Mapping[str, Any],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Post one message, retrying 429, 5xx and network failures a few times.
+
+    Slack succeeds with 200 and the body ``ok``; Teams Workflows with any 2xx
+    (usually 202). Raises ``DeliveryError`` naming the channel, never the URL.
+    """
+    problem = ""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            response = session.post(channel.url, json=payload, timeout=TIMEOUT_SECONDS)
+        except requests.RequestException as exc:
+            # The exception text holds the URL, so only its type is reported.
+            problem = f"unreachable ({type(exc).__name__})"
+            wait = float(2 ** (attempt - 1))
+        else:
+            if _is_accepted(channel, response):
+                return
+            problem = f"answered {response.status_code}{_slack_code(channel, response)}"
+            if response.status_code != 429 and response.status_code < 500:
+                break
+            wait = _retry_after(response, attempt)
+        if attempt < MAX_ATTEMPTS:
+            logger.warning(
+                "%s webhook %s; retrying in %.0fs", channel.label, problem, wait
+            )
+            sleep(wait)
+    raise DeliveryError(
+        f"{channel.label} webhook {problem}; check {CHANNEL_ENV[channel.name]}"
+    )
+
+
+def _is_accepted(channel: Channel, response: requests.Response) -> bool:
+    if channel.name == "slack":
+        return response.status_code == 200 and response.text.strip() == "ok"
+    return 200 <= response.status_code < 300
+
+
+def _slack_code(channel: Channel, response: requests.Response) -> str:
+    # Slack answers a short error code such as invalid_payload or no_service.
+    code = response.text.strip()[:40]
+    if channel.name == "slack" and code.replace("_", "").isalpha():
+        return f" {code}"
+    return ""
+
+
+def _retry_after(response: requests.Response, attempt: int) -> float:
+    try:
+        hinted = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        hinted = float(2 ** (attempt - 1))
+    return min(max(hinted, 0.5), MAX_WAIT_SECONDS)
+
+
+class _Redact(logging.Filter):
+    """Hide webhook URLs from urllib3's debug lines, which name the request path."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(part in text for s in self.secrets for part in _secret_parts(s)):
+            for s in self.secrets:
+                for part in _secret_parts(s):
+                    text = text.replace(part, "[webhook]")
+            record.msg, record.args = text, ()
+        return True
+
+
+def _secret_parts(url: str) -> list[str]:
+    parts = [url]
+    scheme_end = url.find("://")
+    path_start = url.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+    if path_start > 0 and len(url) - path_start > 1:
+        parts.append(url[path_start:])
+    return parts
+
+
+@contextmanager
+def _redacted_logs(channels: Sequence[Channel]) -> Iterator[None]:
+    redact = _Redact([c.url for c in channels])
+    loggers = [
+        logging.getLogger(name)
+        for name in ("urllib3.connectionpool", "urllib3", "requests")
+    ]
+    for each in loggers:
+        each.addFilter(redact)
+    try:
+        yield
+    finally:
+        for each in loggers:
+            each.removeFilter(redact)
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def run_alerts(
+    store: Store,
+    portfolio: Portfolio | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
+    is_dry_run: bool = False,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    out: TextIO | None = None,
+) -> RunResult:
+    """Evaluate the rules, record new alerts and recoveries, and deliver what is due.
+
+    ``now`` is naive UTC. A dry run prints the messages it would send and neither
+    sends nor writes anything.
+    """
+    env = os.environ if env is None else env
+    out = out or sys.stdout
+    now = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    rules = portfolio.alerts if portfolio else AlertRules()
+    channels = channels_from_env(env)
+
+    snap = snapshot.load_snapshot(store, portfolio)
+    burns = burn_states(store, snap) if rules.error_budget_burn else {}
+    app_url = env.get("RELIABILITY_APP_URL", "").strip() or DEFAULT_APP_URL
+    details = insights.load_details(store, snap.as_of)
+    conditions = evaluate(
+        snap, portfolio, burn_states=burns, details=details, app_url=app_url
+    )
+    history = store.query("SELECT * FROM alerts ORDER BY raised_at")
+    names = [c.name for c in channels] or (list(CHANNEL_ENV) if is_dry_run else [])
+    new_rows = plan(
+        conditions,
+        history,
+        names,
+        rules=rules,
+        muted=muted_products(portfolio),
+        now=now,
+        snap=snap,
+        app_url=app_url,
+    )
+
+    due = pd.concat(
+        [history[history["state"].isin(UNSENT_STATES)], new_rows], ignore_index=True
+    )
+    if is_dry_run:
+        return _print_plan(due, out, has_channels=bool(channels))
+    if not due.empty:
+        with store.writing() as con:
+            upsert(con, "alerts", new_rows)
+    return _deliver_due(
+        store, due, channels, session=session, sleep=sleep, now=now, out=out
+    )
+
+
+def plan(
+    conditions: Sequence[Condition],
+    history: pd.DataFrame,
+    channels: Sequence[str],
+    *,
+    rules: AlertRules,
+    muted: set[str],
+    now: dt.datetime,
+    snap: snapshot.Snapshot,
+    app_url: str,
+) -> pd.DataFrame:
+    """New ``alerts`` rows (state pending or recovery_pending) for this run."""
+    cooldown = dt.timedelta(hours=rules.cooldown_hours)
+    active = {(c.product, c.rule): c for c in conditions}
+    latest = (
+        history.groupby(["product", "rule", "channel"])
+        .tail(1)
+        .set_index(["product", "rule", "channel"])
+    )
+    sent = (
+        history[history["state"] == SENT]
+        .groupby(["product", "rule", "channel"])["sent_at"]
+        .max()
+    )
+    scores = snapshot.summary(snap, DEFAULT_WEIGHTS).set_index("slug")
+
+    rows = []
+    for channel in channels:
+        for (product, rule), condition in active.items():
+            key = (product, rule, channel)
+            state = latest.at[key, "state"] if key in latest.index else None
+            last_sent = sent.get(key)
+            if state in UNSENT_STATES or (
+                last_sent is not None and now - last_sent < cooldown
+            ):
+                continue
+            rows.append(_row(key, PENDING, now, {"kind": "alert", **asdict(condition)}))
+        for key, previous in latest.iterrows():
+            product, rule, row_channel = key
+            if (
+                row_channel != channel
+                or previous["state"] != SENT
+                or (product, rule) in active
+                or product in muted
+                or product not in scores.index
+            ):
+                continue
+            rows.append(
+                _row(
+                    key,
+                    RECOVERY_PENDING,
+                    now,
+                    _recovery_facts(previous, scores.loc[product], app_url),
+                )
+            )
+    columns = ["product", "rule", "channel", "raised_at", "sent_at", "state", "payload"]
+    return pd.DataFrame(rows, columns=columns).astype({"sent_at": "datetime64[us]"})
+
+
+def _row(
+    key: tuple[str, str, str], state: str, now: dt.datetime, facts: Mapping[str, Any]
+) -> dict[str, Any]:
+    product, rule, channel = key
+    return {
+        "product": product,
+        "rule": rule,
+        "channel": channel,
+        "raised_at": now,
+        "sent_at": None,
+        "state": state,
+        "payload": json.dumps(facts),
+    }
+
+
+def _recovery_facts(
+    previous: pd.Series, score: pd.Series, app_url: str
+) -> dict[str, Any]:
+    raised = json.loads(previous["payload"] or "{}")
+    product = str(previous.name[0])  # type: ignore[index]
+    return {
+        "kind": "recovery",
+        "product": product,
+        "rule": previous.name[1],  # type: ignore[index]
+        "name": raised.get("name", product),
+        "what": f"{RULES[previous.name[1]].lower()} has cleared",  # type: ignore[index]
+        "before": raised.get("after"),
+        "after": _number(score["overall"]),
+        "status": str(score["status"]),
+        "insight": None,
+        "link": product_link(app_url, product),
+    }
+
+
+def _deliver_due(
+    store: Store,
+    due: pd.DataFrame,
+    channels: Sequence[Channel],
+    *,
+    session: requests.Session | None,
+    sleep: Callable[[float], None],
+    now: dt.datetime,
+    out: TextIO,
+) -> RunResult:
+    by_name = {c.name: c for c in channels}
+    session = session or requests.Session()
+    delivered, failed = [], 0
+    with _redacted_logs(channels):
+        for (channel_name, _product), group in due.groupby(
+            ["channel", "product"], sort=True
+        ):
+            channel = by_name.get(str(channel_name))
+            facts = [json.loads(p) for p in group.sort_values("raised_at")["payload"]]
+            if channel is None:
+                failed += 1
+                print(
+                    f"pending {channel_name}: {message_text(facts)} ({CHANNEL_ENV[str(channel_name)]} is not set)",
+                    file=out,
+                )
+                continue
+            try:
+                deliver(session, channel, payload_for(channel.name, facts), sleep=sleep)
+            except DeliveryError as exc:
+                failed += 1
+                logger.error("Kept %d alert(s) pending: %s", len(group), exc)
+                print(
+                    f"pending {channel.name}: {message_text(facts)} ({exc})", file=out
+                )
+                continue
+            delivered.append(group)
+            print(f"sent {channel.name}: {message_text(facts)}", file=out)
+
+    if delivered:
+        done = pd.concat(delivered, ignore_index=True)
+        done["state"] = done["state"].map({PENDING: SENT, RECOVERY_PENDING: RECOVERED})
+        done["sent_at"] = now
+        with store.writing() as con:
+            upsert(con, "alerts", done)
+    return RunResult(sent=len(delivered), failed=failed, planned=0)
+
+
+def _print_plan(due: pd.DataFrame, out: TextIO, *, has_channels: bool) -> RunResult:
+    if not has_channels:
+        print(
+            "No channel is configured (set SLACK_WEBHOOK_URL or TEAMS_WEBHOOK_URL); "
+            "showing what would be sent to each.",
+            file=out,
+        )
+    groups = list(due.groupby(["channel", "product"], sort=True))
+    for (channel, _product), group in groups:
+        facts = [json.loads(p) for p in group.sort_values("raised_at")["payload"]]
+        print(f"would send {channel}: {message_text(facts)}", file=out)
+        if facts[0].get("insight"):
+            print(f"  top fix: {facts[0]['insight']}", file=out)
+        print(f"  link: {facts[0]['link']}", file=out)
+    if not groups:
+        print("Nothing to send.", file=out)
+    return RunResult(sent=0, failed=0, planned=len(groups))
+
+
+def main_alerts(args: argparse.Namespace) -> int:
+    """The ``alerts`` command: 0 delivered (or nothing due), 1 a delivery failed."""
+    is_dry_run = bool(getattr(args, "dry_run", False))
+    if not is_dry_run and not channels_from_env(os.environ):
+        print(
+            "error: no alert channel: set SLACK_WEBHOOK_URL or TEAMS_WEBHOOK_URL "
+            "(or use --dry-run)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    result = run_alerts(Store.from_env(), load_portfolio(), is_dry_run=is_dry_run)
+    if not is_dry_run and result.sent == 0 and result.failed == 0:
+        print("Nothing to send.")
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
