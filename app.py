@@ -16,13 +16,38 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Portfolio", icon=":material/dashboard:",
-            url_path="overview", default=True),
-    st.Page("app_pages/product.py", title="Product", icon=":material/troubleshoot:",
-            url_path="product"),
-    st.Page("app_pages/insights.py", title="Insights", icon=":material/lightbulb:", url_path="insights"),
-    st.Page("app_pages/sources.py", title="Data sources", icon=":material/database:", url_path="sources"),
-]  # fmt: skip
+    st.Page(
+        "app_pages/overview.py",
+        title="Portfolio",
+        icon=":material/dashboard:",
+        url_path="overview",
+        default=True,
+    ),
+    st.Page(
+        "app_pages/product.py",
+        title="Product",
+        icon=":material/troubleshoot:",
+        url_path="product",
+    ),
+    st.Page(
+        "app_pages/trends.py",
+        title="Trends",
+        icon=":material/trending_up:",
+        url_path="trends",
+    ),
+    st.Page(
+        "app_pages/insights.py",
+        title="Insights",
+        icon=":material/lightbulb:",
+        url_path="insights",
+    ),
+    st.Page(
+        "app_pages/sources.py",
+        title="Data sources",
+        icon=":material/database:",
+        url_path="sources",
+    ),
+]
 
 page = st.navigation(PAGES)
 if frame.render() is not None:

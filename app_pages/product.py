@@ -1,15 +1,32 @@
-"""Product deep dive (a first cut: name and status)."""
+"""Product deep dive: the score, why it is what it is, its trend and evidence."""
 
 import streamlit as st
 
-from reliability.ui import frame
+from reliability.ui import frame, insight_view, product_view
 
 ctx = frame.context()
-slug = ctx.view.product
-if slug is None:
+product_view.picker(ctx)
+
+if ctx.view.product is None:
     st.title("Product")
-    st.write("Pick a product on the portfolio page.")
-else:
-    row = ctx.table[ctx.table["slug"] == slug].iloc[0]
-    st.title(row["name"])
-    st.text(f"Status: {row['status']}")
+    st.info(
+        "Choose a product above, or select one on the Portfolio page.",
+        icon=":material/troubleshoot:",
+    )
+    st.stop()
+
+slug = ctx.view.product
+row = ctx.table.set_index("slug", drop=False).loc[slug]
+product_view.score_header(ctx, row)
+st.divider()
+product_view.why(ctx, slug)
+product_view.trend(ctx, slug)
+
+st.header("Evidence")
+product_view.sentry_issues(ctx, row)
+product_view.jira_tickets(ctx, row)
+product_view.sonar(ctx, row)
+product_view.availability(ctx, row)
+
+st.divider()
+insight_view.what_if_panel(ctx, slug)

@@ -1,0 +1,20 @@
+"""Trends: where the portfolio is heading, who moved most, who is at risk."""
+
+import streamlit as st
+
+from reliability.ui import frame, product_view, widgets
+
+ctx = frame.context()
+st.title("Trends")
+widgets.as_of_caption(ctx.snapshot)
+
+if ctx.shown.empty:
+    st.info("No product matches the filters.", icon=":material/filter_alt_off:")
+    st.stop()
+
+product_view.portfolio_trend(ctx)
+st.subheader("Biggest movers")
+product_view.movers(ctx, "delta_7d", "7 days")
+product_view.movers(ctx, "delta_30d", "30 days")
+product_view.at_risk(ctx)
+st.caption("Select a row to open the product.")

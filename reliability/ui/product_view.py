@@ -1,0 +1,657 @@
+"""The sections of a product's page: score, why, trend and evidence.
+
+Text that comes from a source (issue titles, ticket summaries, product names)
+goes into dataframes, which show it as text, or through ``escape_markdown``;
+never raw into Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from reliability import evidence, slo, snapshot, trends
+from reliability.scoring import DIMENSION_LABELS, DIMENSIONS, NO_DATA
+from reliability.store import Store
+from reliability.ui import charts
+from reliability.ui.frame import Context
+from reliability.ui.widgets import STATUS_BADGES
+
+PRODUCT_PAGE = "app_pages/product.py"
+RATING_LETTERS = {1: "A", 2: "B", 3: "C", 4: "D", 5: "E"}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+_EVIDENCE_TTL_SECONDS = 300
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash every Markdown (and Streamlit directive) character in ``text``."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+# -- picking a product ------------------------------------------------------------
+
+
+def picker(ctx: Context) -> None:
+    """A select box of every product; choosing one puts it in the URL."""
+    products = ctx.table.sort_values("name")
+    names = dict(zip(products["slug"], products["name"], strict=True))
+    if st.session_state.get("product_picker") != ctx.view.product:
+        st.session_state["product_picker"] = ctx.view.product
+    st.selectbox(
+        "Product",
+        [None, *names],
+        key="product_picker",
+        on_change=_pick,
+        format_func=lambda slug: "Choose a product…" if slug is None else names[slug],
+        label_visibility="collapsed",
+        width=320,
+    )
+
+
+def _pick() -> None:
+    slug = st.session_state.get("product_picker")
+    if slug:
+        st.query_params["product"] = slug
+    else:
+        st.query_params.pop("product", None)
+
+
+# -- the score --------------------------------------------------------------------
+
+
+def score_header(ctx: Context, row: pd.Series) -> None:
+    """Title, then overall, status, coverage, freshness, changes and forecast."""
+    st.title(escape_markdown(str(row["name"])))
+    st.caption(
+        f"{escape_markdown(str(row['team']))} · tier {int(row['tier'])} · "
+        f"scores as of the end of {ctx.snapshot.as_of:%A %d %B %Y} (UTC)"
+    )
+    has_score = pd.notna(row["overall"])
+    columns = st.columns(6)
+    columns[0].metric(
+        "Overall",
+        _number(row["overall"]),
+        border=True,
+        help="Weighted mean of the dimensions with data, under the sidebar weights",
+    )
+    columns[1].metric(
+        "Status", STATUS_BADGES.get(row["status"], row["status"]), border=True
+    )
+    columns[2].metric(
+        "Coverage",
+        f"{row['coverage'] * 100:.0f} %",
+        border=True,
+        help="Share of the weight that had data"
+        + ("; below 50 % the score is low confidence" if row["low_confidence"] else ""),
+    )
+    columns[3].metric("Change, 7 days", _signed(row["delta_7d"]), border=True)
+    columns[4].metric("Change, 30 days", _signed(row["delta_30d"]), border=True)
+    forecast = row["forecast_14d"]
+    columns[5].metric(
+        "Forecast, 14 days",
+        _number(forecast),
+        border=True,
+        delta=None if pd.isna(forecast) else str(row["forecast_status"]),
+        delta_color="red" if row["at_risk"] else "off",
+        delta_arrow="off",
+        help="A straight line through the last 30 daily scores, 14 days ahead",
+    )
+    st.caption(
+        _freshness(row["last_sync"])
+        + ("" if has_score else " · No data: no source has delivered anything yet.")
+    )
+
+
+def _freshness(last_sync: object) -> str:
+    if last_sync is None or pd.isna(last_sync):
+        return "Never synced"
+    stamp = pd.Timestamp(last_sync)
+    return f"Data from {stamp:%d %b %Y %H:%M} UTC"
+
+
+def _number(value: object, digits: int = 1) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+
+
+def _signed(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):+.1f}"
+
+
+# -- why this score ---------------------------------------------------------------
+
+
+def why(ctx: Context, slug: str) -> None:
+    """Per dimension, every metric with its value, anchors, sub-score and cost."""
+    frame = evidence.breakdown(ctx.snapshot, slug, ctx.view.weights)
+    today = ctx.snapshot.today()
+    st.subheader("Why this score")
+    st.caption(
+        "Points lost: how far each metric pulls the overall below 100 under the "
+        "current weights. They add up to 100 minus the overall."
+    )
+    columns = st.columns(len(DIMENSIONS))
+    for column, dim in zip(columns, DIMENSIONS, strict=True):
+        part = frame[frame["dimension"] == dim]
+        score = today.at[slug, dim] if slug in today.index else np.nan
+        share = part["share"].sum()
+        column.metric(
+            DIMENSION_LABELS[dim],
+            _number(score),
+            border=True,
+            delta=(
+                f"−{part['points_lost'].sum():.1f} points, {share * 100:.0f} % of overall"
+                if share > 0
+                else "not counted: no data"
+            ),
+            delta_color="off",
+            delta_arrow="off",
+        )
+    st.dataframe(
+        why_frame(frame),
+        hide_index=True,
+        width="stretch",
+        height=36 * (len(frame) + 1) + 3,
+        column_config=_WHY_COLUMNS,
+    )
+
+
+_WHY_COLUMNS = {
+    "dimension": st.column_config.TextColumn("Dimension", width=110),
+    "metric": st.column_config.TextColumn("Metric", width=290),
+    "value": st.column_config.TextColumn("Value"),
+    "good": st.column_config.TextColumn(
+        "Good", help="At or beyond this the sub-score is 100"
+    ),
+    "bad": st.column_config.TextColumn(
+        "Bad", help="At or beyond this the sub-score is 0"
+    ),
+    "sub": st.column_config.ProgressColumn(
+        "Sub-score", format="%.0f", min_value=0, max_value=100, width=150
+    ),
+    "weight": st.column_config.NumberColumn(
+        "Weight", format="%.0f", help="The metric's weight within its dimension"
+    ),
+    "points_lost": st.column_config.NumberColumn("Points lost", format="%.2f"),
+    "note": st.column_config.TextColumn("What is missing", width="large"),
+}
+
+
+def why_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The breakdown as the page shows it: values and anchors in their units."""
+    rows = list(
+        frame[["metric", "unit", "kind", "value", "good", "bad"]].itertuples(
+            index=False
+        )
+    )
+    return pd.DataFrame(
+        {
+            "dimension": frame["dimension"].map(DIMENSION_LABELS),
+            "metric": frame["label"],
+            "value": [
+                "missing" if pd.isna(r.value) else _cell(r, r.value) for r in rows
+            ],
+            "good": [_anchor(r, "good") for r in rows],
+            "bad": [_anchor(r, "bad") for r in rows],
+            "sub": frame["sub"],
+            "weight": frame["weight"],
+            "points_lost": frame["points_lost"].where(frame["sub"].notna()),
+            "note": frame["missing_reason"].fillna(""),
+        }
+    )
+
+
+def format_value(
+    value: object, unit: str, kind: str = "linear", digits: int = 1
+) -> str:
+    """A metric value in its unit: "99.52 %", "60 %" for a ratio, "B", "3 issues"."""
+    if kind == "gate":
+        return str(value)
+    number = float(value)  # type: ignore[arg-type]
+    if kind == "rating":
+        return RATING_LETTERS.get(int(round(number)), f"{number:g}")
+    if unit == "ratio":
+        return f"{number * 100:.0f} %"
+    if unit == "%":
+        return f"{number:.{digits}f} %"
+    if unit in ("issues", "tickets"):
+        return f"{number:.0f} {unit}"
+    if unit == "ms":
+        return f"{number:,.0f} ms"
+    return f"{number:.{digits}f} {unit}"
+
+
+def _cell(row: tuple, value: object) -> str:
+    # Crash-free sessions live between 98 and 100 %: two decimals tell them apart.
+    digits = 2 if row.metric == "crash_free_sessions" else 1  # type: ignore[attr-defined]
+    return format_value(value, row.unit, row.kind, digits)  # type: ignore[attr-defined]
+
+
+def _anchor(row: tuple, end: str) -> str:
+    kind = row.kind  # type: ignore[attr-defined]
+    if kind == "gate":
+        return "OK" if end == "good" else "ERROR"
+    if kind == "rating":
+        return "A" if end == "good" else "E"
+    return _cell(row, getattr(row, end))
+
+
+# -- trend ------------------------------------------------------------------------
+
+
+def trend(ctx: Context, slug: str) -> None:
+    """Overall and dimension scores over the sidebar's window, status changes marked."""
+    daily = product_daily(ctx, slug)
+    st.subheader(f"Last {ctx.view.window} days")
+    if daily["score"].notna().sum() == 0:
+        st.info("No scores in this window.", icon=":material/show_chart:")
+        return
+    chart = charts.score_lines(daily, status_changes(ctx, slug), emphasise="Overall")
+    st.altair_chart(chart, width="stretch")
+    st.caption(
+        "Bands: Healthy from 80, Warning from 60, Critical below. "
+        "Diamonds mark the days the status changed."
+    )
+
+
+def _window_start(ctx: Context) -> dt.date:
+    return ctx.snapshot.as_of - dt.timedelta(days=ctx.view.window - 1)
+
+
+def product_daily(ctx: Context, slug: str) -> pd.DataFrame:
+    """Long frame of ``day``, ``series`` and ``score`` for the overall and dimensions."""
+    overall = _overall_daily(ctx, slug)
+    dims = ctx.snapshot.dimensions
+    dims = dims[(dims["product"] == slug) & (dims["day"] >= _window_start(ctx))]
+    wide = pd.DataFrame(
+        {"day": overall["day"].to_numpy(), "Overall": overall["overall"].to_numpy()}
+    )
+    for dim in DIMENSIONS:
+        wide[DIMENSION_LABELS[dim]] = dims[dim].to_numpy()
+    return wide.melt(id_vars="day", var_name="series", value_name="score").dropna(
+        subset=["score"]
+    )
+
+
+def _overall_daily(ctx: Context, slug: str) -> pd.DataFrame:
+    daily = snapshot.rescore(ctx.snapshot, ctx.view.weights)
+    keep = (daily["product"] == slug) & (daily["day"] >= _window_start(ctx))
+    return daily[keep].sort_values("day")
+
+
+def status_changes(ctx: Context, slug: str) -> pd.DataFrame:
+    """Days in the window whose status differs from the day before."""
+    daily = _overall_daily(ctx, slug)
+    previous = daily["status"].shift()
+    changed = (daily["status"] != previous) & previous.notna()
+    changed &= (daily["status"] != NO_DATA) & (previous != NO_DATA)
+    rows = daily[changed]
+    return pd.DataFrame(
+        {
+            "day": rows["day"],
+            "score": rows["overall"],
+            "change": previous[changed] + " → " + rows["status"],
+        }
+    )
+
+
+# -- evidence ---------------------------------------------------------------------
+
+
+@st.cache_data(ttl=_EVIDENCE_TTL_SECONDS, max_entries=256, show_spinner=False)
+def _query(
+    kind: str, path: str, stamp: int, product: str, as_of: dt.date, slo_percent: float
+) -> object:
+    # ``stamp`` (the file's mtime) is in the key so that a sync invalidates it.
+    store = Store(path)
+    if kind == "issues":
+        return evidence.open_issues(store, product, as_of)
+    if kind == "breaches":
+        return evidence.sla_breaches(store, product, as_of)
+    if kind == "high":
+        return evidence.oldest_high_priority(store, product, as_of)
+    if kind == "sonar":
+        return evidence.sonar_projects(store, product, as_of)
+    return evidence.availability(store, product, as_of, slo_percent)
+
+
+def _evidence(ctx: Context, kind: str, row: pd.Series) -> object:
+    version = ctx.snapshot.version
+    path = version.path if version else str(Store.from_env().path)
+    stamp = version.mtime_ns if version else 0
+    return _query(
+        kind, path, stamp, str(row["slug"]), ctx.snapshot.as_of, float(row["slo"])
+    )
+
+
+def _has_source(row: pd.Series, source: str) -> bool:
+    sources = row["sources"]
+    return sources is not None and source in list(sources)
+
+
+def sentry_issues(ctx: Context, row: pd.Series) -> None:
+    st.subheader("Open Sentry issues that weigh most")
+    if not _has_source(row, "sentry"):
+        st.caption(evidence.SOURCE_HINTS["runtime"].capitalize() + ".")
+        return
+    issues = _evidence(ctx, "issues", row)
+    if issues.empty:
+        st.success("No open issues.", icon=":material/check_circle:")
+        return
+    st.dataframe(
+        issues[
+            [
+                "short_id",
+                "title",
+                "level",
+                "event_count",
+                "user_count",
+                "first_seen",
+                "permalink",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "short_id": st.column_config.TextColumn("Issue", width="small"),
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "level": st.column_config.TextColumn("Level", width="small"),
+            "event_count": st.column_config.NumberColumn("Events", format="localized"),
+            "user_count": st.column_config.NumberColumn("Users", format="localized"),
+            "first_seen": st.column_config.DatetimeColumn(
+                "First seen", format="D MMM YYYY"
+            ),
+            "permalink": st.column_config.LinkColumn(
+                "Link", display_text="Open in Sentry"
+            ),
+        },
+    )
+    st.caption(
+        "Fatal and error issues first (they count against the score), then by users affected."
+    )
+
+
+def jira_tickets(ctx: Context, row: pd.Series) -> None:
+    st.subheader("Jira: SLA breaches and old high-priority tickets")
+    if not _has_source(row, "jira"):
+        st.caption(evidence.SOURCE_HINTS["operations"].capitalize() + ".")
+        return
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**SLA breaches, last 30 days**")
+        breaches = _evidence(ctx, "breaches", row)
+        _tickets(
+            breaches.assign(late=breaches["hours_late"]),
+            "late",
+            "Hours late",
+            "due",
+            "Due",
+        )
+    with right:
+        st.markdown("**Oldest open high-priority tickets**")
+        high = _evidence(ctx, "high", row)
+        _tickets(
+            high.assign(late=high["age_days"]),
+            "late",
+            "Age (days)",
+            "created",
+            "Created",
+        )
+
+
+def _tickets(
+    frame: pd.DataFrame, figure: str, figure_label: str, when: str, when_label: str
+) -> None:
+    if frame.empty:
+        st.caption("None.")
+        return
+    st.dataframe(
+        frame[["key", "summary", "priority", when, figure, "url"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "key": st.column_config.TextColumn("Ticket", width="small"),
+            "summary": st.column_config.TextColumn("Summary", width=200),
+            "priority": st.column_config.TextColumn("Priority", width="small"),
+            when: st.column_config.DatetimeColumn(when_label, format="D MMM YYYY"),
+            figure: st.column_config.NumberColumn(figure_label, format="%.1f"),
+            "url": st.column_config.LinkColumn("Link", display_text="Open", width=60),
+        },
+    )
+
+
+def sonar(ctx: Context, row: pd.Series) -> None:
+    st.subheader("SonarCloud gate and measures")
+    if not _has_source(row, "sonar"):
+        st.caption(evidence.SOURCE_HINTS["quality"].capitalize() + ".")
+        return
+    projects = _evidence(ctx, "sonar", row).copy()
+    if projects.empty:
+        st.caption("No analysis yet.")
+        return
+    gate_badges = {"OK": "Passed", "WARN": "Warning", "ERROR": "Failed"}
+    projects["gate"] = projects["gate"].map(
+        lambda g: gate_badges.get(str(g).upper(), "–")
+    )
+    for column in ("reliability_rating", "security_rating", "sqale_rating"):
+        projects[column] = projects[column].map(
+            lambda r: "–" if pd.isna(r) else RATING_LETTERS.get(int(r), "?")
+        )
+    count = {"format": "localized"}
+    percent = {"format": "%.1f %%"}
+    st.dataframe(
+        projects,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "project_key": st.column_config.TextColumn("Project"),
+            "analysed_at": st.column_config.DatetimeColumn(
+                "Analysed", format="D MMM YYYY"
+            ),
+            "gate": "Quality gate",
+            "bugs": st.column_config.NumberColumn("Bugs", **count),
+            "vulnerabilities": st.column_config.NumberColumn(
+                "Vulnerabilities", **count
+            ),
+            "code_smells": st.column_config.NumberColumn("Code smells", **count),
+            "coverage": st.column_config.NumberColumn("Coverage", **percent),
+            "duplicated_lines_density": st.column_config.NumberColumn(
+                "Duplication", **percent
+            ),
+            "security_hotspots_reviewed": st.column_config.NumberColumn(
+                "Hotspots reviewed", **percent
+            ),
+            "reliability_rating": "Reliability",
+            "security_rating": "Security",
+            "sqale_rating": "Maintainability",
+            "ncloc": st.column_config.NumberColumn("Lines of code", **count),
+        },
+    )
+
+
+def availability(ctx: Context, row: pd.Series) -> None:
+    """Availability against the SLO, the error budget and its burn rates."""
+    st.subheader("Availability and error budget")
+    result = _evidence(ctx, "availability", row) if _has_source(row, "azure") else None
+    if result is None or not result.has_data:
+        st.caption(evidence.SOURCE_HINTS["system_health"].capitalize() + ".")
+        return
+    columns = st.columns(4)
+    columns[0].metric(
+        "Availability, 30 days",
+        f"{result.availability_30d * 100:.3f} %",
+        delta=f"SLO {result.slo_percent:g} %",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    columns[1].metric(
+        "Error budget left", f"{result.budget_remaining * 100:.0f} %", border=True
+    )
+    columns[2].metric(
+        "Downtime left",
+        f"{result.minutes_left:.1f} min",
+        delta=f"of {result.budget_minutes:.1f} min in 30 days",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    state = result.burn.state if result.burn else None
+    columns[3].metric(
+        "Burn alert",
+        _BURN_BADGES.get(state, "–"),
+        border=True,
+        help="Multi-window burn-rate alerting of the Google SRE workbook",
+    )
+
+    left, middle, right = st.columns([2, 2, 1.4])
+    with left:
+        st.altair_chart(
+            charts.availability_chart(result.daily, result.slo_percent), width="stretch"
+        )
+    with middle:
+        st.altair_chart(charts.budget_chart(result.daily), width="stretch")
+    with right:
+        if result.burn is not None:
+            st.dataframe(burn_frame(result.burn), hide_index=True, width="stretch")
+            st.caption(f"Newest hour: {result.burn.as_of:%d %b %H:00} UTC")
+
+
+_BURN_BADGES = {
+    slo.PAGE: ":red[●] Page",
+    slo.TICKET: ":orange[●] Ticket",
+    slo.OK: ":green[●] OK",
+}
+
+
+def burn_frame(burn: slo.BurnStatus) -> pd.DataFrame:
+    """One row per alerting rule: window, burn rate, threshold and state."""
+    rows = []
+    for rule in slo.SRE_BURN_RULES:
+        rate = burn.burn_rates.get(rule.long_window)
+        state = slo.alert_state(burn.burn_rates, rules=(rule,))
+        rows.append(
+            {
+                "Window": rule.long_window,
+                "Burn rate": "–" if rate is None else f"{rate:.1f}×",
+                "Alert at": f"{rule.threshold:g}× ({rule.state})",
+                "State": state or "–",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# -- products over time (the Trends page) -----------------------------------------
+
+
+def portfolio_trend(ctx: Context) -> None:
+    """The mean score of the products shown per day, and one line per team."""
+    daily = snapshot.rescore(ctx.snapshot, ctx.view.weights)
+    daily = daily[
+        daily["product"].isin(ctx.shown["slug"]) & (daily["day"] >= _window_start(ctx))
+    ]
+    teams = ctx.snapshot.products.set_index("slug")["team"]
+    daily = daily.assign(team=daily["product"].map(teams))
+
+    overall = trends.portfolio_mean(daily).assign(series="Portfolio")
+    per_team = trends.portfolio_mean(daily, by="team").rename(
+        columns={"team": "series"}
+    )
+    long = pd.concat([overall, per_team], ignore_index=True).rename(
+        columns={"overall": "score"}
+    )
+    st.subheader(f"Mean score, last {ctx.view.window} days")
+    st.altair_chart(charts.score_lines(long, emphasise="Portfolio"), width="stretch")
+    st.caption(
+        "The portfolio line is the mean over the products the filters keep; "
+        "products with no data are left out, not counted as 0."
+    )
+
+
+def movers(ctx: Context, column: str, label: str, count: int = 5) -> None:
+    """The biggest improvers and decliners by ``column`` (a delta)."""
+    # Changes that round to 0.0 are noise, not movement.
+    moved = ctx.shown[ctx.shown[column].abs() >= 0.05]
+    improvers = (
+        moved[moved[column] > 0].sort_values(column, ascending=False).head(count)
+    )
+    decliners = moved[moved[column] < 0].sort_values(column).head(count)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Improved most, {label}**")
+        product_table(ctx, improvers, {column: "Change"}, key=f"improvers_{column}")
+    with right:
+        st.markdown(f"**Declined most, {label}**")
+        product_table(ctx, decliners, {column: "Change"}, key=f"decliners_{column}")
+
+
+def at_risk(ctx: Context) -> None:
+    """Products whose 14-day forecast falls into a worse band than today's."""
+    risky = ctx.shown[ctx.shown["at_risk"].astype(bool)].sort_values("forecast_14d")
+    st.subheader("Forecast to fall into a worse band within 14 days")
+    if risky.empty:
+        st.success(
+            "No product is forecast to fall a band.", icon=":material/check_circle:"
+        )
+        return
+    product_table(
+        ctx,
+        risky,
+        {"forecast_14d": "Forecast", "forecast_status": "Forecast status"},
+        key="at_risk",
+    )
+
+
+def product_table(
+    ctx: Context, rows: pd.DataFrame, extra: dict[str, str], *, key: str
+) -> None:
+    """Products with a link each; selecting a row opens the product's page."""
+    if rows.empty:
+        st.caption("None.")
+        return
+    # The name rides in the link's fragment so that the link column can show it.
+    links = [
+        f"{ctx.view.link('product', product=slug)}#{name.replace('#', '')}"
+        for slug, name in zip(rows["slug"], rows["name"], strict=True)
+    ]
+    frame = pd.DataFrame(
+        {
+            "product": links,
+            "team": rows["team"],
+            "overall": rows["overall"],
+            "status": rows["status"],
+            **{column: rows[column] for column in extra},
+        }
+    ).reset_index(drop=True)
+    config = {
+        "product": st.column_config.LinkColumn("Product", display_text=r"#(.+)$"),
+        "team": "Team",
+        "overall": st.column_config.NumberColumn("Overall", format="%.1f"),
+        "status": "Status",
+        **{column: _figure_column(column, label) for column, label in extra.items()},
+    }
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+    )
+    if event and event.selection.rows:
+        slug = rows.iloc[event.selection.rows[0]]["slug"]
+        st.switch_page(
+            PRODUCT_PAGE, query_params={**ctx.view.query_params(), "product": slug}
+        )
+
+
+def _figure_column(column: str, label: str) -> object:
+    if column.startswith("delta"):
+        return st.column_config.NumberColumn(label, format="%+.1f")
+    if column == "forecast_14d":
+        return st.column_config.NumberColumn(label, format="%.1f")
+    return st.column_config.TextColumn(label)
