@@ -11,7 +11,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,13 +124,27 @@ class Portfolio:
     products: tuple[Product, ...]
     alerts: AlertRules = field(default_factory=AlertRules)
     tier1_factor: float = 2.0
+    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def product(self, slug: str) -> Product | None:
         return next((p for p in self.products if p.slug == slug), None)
 
-    def overrides(self) -> dict[str, Overrides]:
-        """Per-product metric overrides, keyed by slug, for the scoring model."""
-        return {p.slug: p.thresholds for p in self.products if p.thresholds}
+    def overrides(self, slugs: Iterable[str] = ()) -> dict[str, Overrides]:
+        """Per-product metric overrides, keyed by slug, for the scoring model.
+
+        Products of the file get their own merged thresholds; any other slug
+        named in ``slugs`` (a product the store holds but the file does not
+        list) gets the file's global thresholds.
+        """
+        result: dict[str, Overrides] = {
+            p.slug: p.thresholds for p in self.products if p.thresholds
+        }
+        if self.thresholds:
+            listed = {p.slug for p in self.products}
+            for slug in slugs:
+                if slug not in listed:
+                    result[slug] = self.thresholds
+        return result
 
 
 def config_path_from_env() -> Path:
@@ -188,7 +202,11 @@ def parse_portfolio(document: Mapping[str, Any], path: Path | str) -> Portfolio:
         insights.get("tier1_factor", 2.0), path, None, "insights.tier1_factor"
     )
     return Portfolio(
-        path=Path(path), products=tuple(products), alerts=alerts, tier1_factor=factor
+        path=Path(path),
+        products=tuple(products),
+        alerts=alerts,
+        tier1_factor=factor,
+        thresholds=global_thresholds,
     )
 
 

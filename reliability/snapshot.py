@@ -73,7 +73,6 @@ def load_snapshot(
     Without ``as_of`` the stored daily metrics are used (as of the last sync);
     with it, metrics are computed from the raw rows as of that day.
     """
-    overrides = portfolio.overrides() if portfolio else {}
     with store.reading() as con:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         products = con.execute(
@@ -94,6 +93,7 @@ def load_snapshot(
             as_of = as_of or dt.datetime.now(dt.UTC).date()
             values = metrics.compute_metrics(con, as_of)
 
+    overrides = portfolio.overrides(products["slug"]) if portfolio else {}
     values["day"] = pd.to_datetime(values["day"]).dt.date
     values = values.sort_values(["product", "day"], ignore_index=True)
     return Snapshot(

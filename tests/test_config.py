@@ -120,3 +120,23 @@ def test_example_file_is_valid() -> None:
     portfolio = load_portfolio(Path("data/portfolio.example.toml"))
 
     assert portfolio is not None and len(portfolio.products) >= 2
+
+
+def test_global_thresholds_reach_products_the_file_does_not_list(
+    tmp_path: Path,
+) -> None:
+    portfolio = load_portfolio(write(tmp_path, GOOD))
+
+    overrides = portfolio.overrides(["adora", "billing", "elsewhere"])
+
+    assert "billing" not in overrides  # listed, no thresholds of its own
+    assert overrides["adora"] == {"open_critical_issues": {"bad": 50.0}}
+    assert "elsewhere" not in overrides  # GOOD has no global thresholds
+
+    with_global = GOOD.replace(
+        "[[products]]", "[thresholds.quality.coverage]\ngood = 60\n\n[[products]]", 1
+    )
+    portfolio = load_portfolio(write(tmp_path, with_global))
+    overrides = portfolio.overrides(["adora", "elsewhere"])
+    assert overrides["elsewhere"] == {"coverage": {"good": 60.0}}
+    assert overrides["adora"]["coverage"] == {"good": 60.0}

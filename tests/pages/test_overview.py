@@ -140,3 +140,37 @@ def test_a_missing_data_file_says_what_to_run(tmp_path, monkeypatch) -> None:
 
     assert not at.exception
     assert "make demo" in at.error[0].value
+
+
+def test_a_broken_portfolio_file_is_named_and_the_rest_renders(
+    demo_env: Store, tmp_path, monkeypatch
+) -> None:
+    config = tmp_path / "portfolio.toml"
+    config.write_text('[[products]]\nslug = "adora"\ntier = "one"\n')
+    monkeypatch.setenv("RELIABILITY_CONFIG", str(config))
+    at = AppTest.from_file(APP_PATH, default_timeout=60)
+    at.run()
+
+    assert not at.exception
+    assert str(config) in at.error[0].value and "'tier'" in at.error[0].value
+    assert len(table(at)) == 12
+
+
+def test_overrides_from_the_portfolio_file_change_the_scores(
+    demo_env: Store, tmp_path, monkeypatch
+) -> None:
+    at = AppTest.from_file(APP_PATH, default_timeout=60)
+    at.run()
+    before = table(at).set_index("product").at["Orion", "runtime"]
+    config = tmp_path / "portfolio.toml"
+    config.write_text(
+        "[thresholds.runtime.open_critical_issues]\nbad = 100\n"
+        "[thresholds.runtime.new_issues_30d]\nbad = 100\n"
+    )
+    monkeypatch.setenv("RELIABILITY_CONFIG", str(config))
+
+    at = AppTest.from_file(APP_PATH, default_timeout=60)
+    at.run()
+
+    assert not at.exception
+    assert table(at).set_index("product").at["Orion", "runtime"] > before + 5
