@@ -111,8 +111,9 @@ def display_frame(shown: pd.DataFrame, view: View) -> pd.DataFrame:
                 )
             ],
             **{dim: shown[dim] for dim in DIMENSIONS},
-            "delta_7d": shown["delta_7d"],
-            "delta_30d": shown["delta_30d"],
+            # Rounded before display so that -0.01 never reads as "-0.0".
+            "delta_7d": shown["delta_7d"].round(1) + 0.0,
+            "delta_30d": shown["delta_30d"].round(1) + 0.0,
             "error_budget": shown["error_budget_remaining"] * 100,
             "trend": shown["trend"],
             "coverage": shown["coverage"] * 100,
