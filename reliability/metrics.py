@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from reliability.scoring import METRIC_NAMES
+from reliability.store import fetch_value
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def compute_metrics(
         _sentry_counts(con, first, as_of),
         _sentry_mttr(con, first, as_of),
         _crash_free(con),
-        _sonar(con),
+        _sonar(con, first, as_of),
         _jira_counts(con, first, as_of),
         _jira_medians(con, first, as_of),
         _azure(con),
@@ -118,33 +119,39 @@ def _running_counts(
     con: duckdb.DuckDBPyConnection,
     deltas_sql: str,
     first: dt.date,
-    params: list[object] | None = None,
+    names: tuple[str, ...],
 ) -> pd.DataFrame:
-    """Turn ``(product, name, day, delta)`` rows into daily counts per name.
+    """Turn ``(product, name, day, delta)`` rows into a daily count column per name.
 
     Deltas before the window are folded into its first day, so an interval that
     began long ago still counts; deltas after the window are dropped by the join.
+    With no deltas at all the frame has no rows.
     """
+    # Folded per product and day with one column per name, then summed by one
+    # window over the grid: a row per name, day and product cost seconds (#7).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _folded AS
+        WITH deltas AS ({deltas_sql})
+        SELECT product, greatest(day, CAST(? AS DATE)) AS day,
+               {", ".join(f"sum(delta) FILTER (name = '{n}') AS {n}" for n in names)}
+        FROM deltas GROUP BY ALL
+        """,
+        [first],
+    )
+    if not fetch_value(con, "SELECT count(*) FROM _folded"):
+        return pd.DataFrame(columns=["product", "day"])
     return con.execute(
         f"""
-        WITH deltas AS ({deltas_sql}),
-        folded AS (
-            SELECT product, name, greatest(day, CAST(? AS DATE)) AS day,
-                   sum(delta) AS delta
-            FROM deltas GROUP BY ALL
-        ),
-        names AS (SELECT DISTINCT name FROM deltas),
-        filled AS (
-            SELECT g.product, g.day, n.name, coalesce(f.delta, 0) AS delta
-            FROM _grid g CROSS JOIN names n
-            LEFT JOIN folded f
-              ON f.product = g.product AND f.day = g.day AND f.name = n.name
-        )
-        SELECT product, day, name,
-               sum(delta) OVER (PARTITION BY product, name ORDER BY day) AS n
-        FROM filled
-        """,
-        [*(params or []), first],
+        SELECT g.product, g.day,
+               {
+            ", ".join(
+                f"CAST(sum(coalesce(f.{n}, 0)) OVER w AS DOUBLE) AS {n}" for n in names
+            )
+        }
+        FROM _grid g LEFT JOIN _folded f USING (product, day)
+        WINDOW w AS (PARTITION BY g.product ORDER BY g.day)
+        """
     ).df()
 
 
@@ -162,13 +169,6 @@ def _interval_deltas(
         UNION ALL
         SELECT product, '{name}', CAST({end} + INTERVAL 1 DAY AS DATE), {-sign}
         FROM {source} WHERE {end} IS NOT NULL AND {end} >= {start}"""
-
-
-def _pivot(counts: pd.DataFrame) -> pd.DataFrame:
-    if counts.empty:
-        return pd.DataFrame(columns=["product", "day"])
-    wide = counts.pivot_table(index=["product", "day"], columns="name", values="n")
-    return wide.reset_index().rename_axis(columns=None)
 
 
 # -- runtime (Sentry) -------------------------------------------------------------
@@ -212,6 +212,15 @@ def _create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+_SENTRY_COUNTS = (
+    "open_critical_issues",
+    "new_issues_30d",
+    "_first_seen_90d",
+    "_resolved_of_90d",
+)
+_JIRA_COUNTS = ("_due", "_met", "open_high_priority")
+
+
 def _sentry_counts(
     con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
@@ -242,7 +251,7 @@ def _sentry_counts(
             ),
         ]
     )
-    wide = _pivot(_running_counts(con, deltas, first))
+    wide = _running_counts(con, deltas, first, _SENTRY_COUNTS)
     if wide.empty:
         return wide
 
@@ -317,42 +326,68 @@ def _crash_free(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 # -- quality (SonarCloud) -----------------------------------------------------------
 
 
-def _sonar(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _sonar(
+    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
+) -> pd.DataFrame:
     """The newest known value of each measure per project, pooled per product.
 
     A history point without a value (the metric was not computed in that
     analysis) does not hide an older value: we take the newest point that has one.
     """
+    # Each measure's newest point per analysis day (points before the window fold
+    # into its first day), carried forward over one row per project and day: at
+    # 2,000 products an as-of join per measure and day took seconds (#7).
     return con.execute(
-        """
+        f"""
         WITH known AS (
             SELECT product, project_key, metric, analysed_at, value, text_value
             FROM sonar_measures
             WHERE value IS NOT NULL OR (text_value IS NOT NULL AND text_value <> 'NONE')
         ),
-        keys AS (SELECT DISTINCT product, project_key, metric FROM known),
-        grid AS (
-            SELECT g.product, g.day, k.project_key, k.metric,
-                   CAST(g.day + INTERVAL 1 DAY AS TIMESTAMP) AS day_end
-            FROM _grid g JOIN keys k USING (product)
+        points AS (
+            SELECT product, project_key, metric,
+                   greatest(CAST(analysed_at AS DATE), CAST($first AS DATE)) AS day,
+                   arg_max({{'value': value, 'text_value': text_value}}, analysed_at)
+                       AS point
+            FROM known WHERE CAST(analysed_at AS DATE) <= CAST($last AS DATE)
+            GROUP BY ALL
         ),
-        as_of_values AS (
-            SELECT g.product, g.day, g.project_key, g.metric, m.value, m.text_value
-            FROM grid g ASOF LEFT JOIN known m
-              ON g.product = m.product AND g.project_key = m.project_key
-             AND g.metric = m.metric AND g.day_end > m.analysed_at
+        daily AS (
+            SELECT product, project_key, day,
+                   {
+            ", ".join(
+                f"any_value(point) FILTER (metric = '{metric}') AS {column}"
+                for metric, column in _SONAR_COLUMNS
+            )
+        }
+            FROM points GROUP BY ALL
+        ),
+        projects AS (SELECT DISTINCT product, project_key FROM known),
+        carried AS (
+            SELECT g.product, g.day, k.project_key,
+                   {
+            ", ".join(
+                f"last_value(d.{column} IGNORE NULLS) OVER w AS {column}"
+                for _, column in _SONAR_COLUMNS
+            )
+        }
+            FROM _grid g JOIN projects k USING (product)
+            LEFT JOIN daily d
+              ON d.product = g.product AND d.project_key = k.project_key
+             AND d.day = g.day
+            WINDOW w AS (PARTITION BY g.product, k.project_key ORDER BY g.day
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         ),
         per_project AS (
-            SELECT product, day, project_key,
-                   max(text_value) FILTER (metric = 'alert_status') AS gate,
-                   max(value) FILTER (metric = 'reliability_rating') AS reliability,
-                   max(value) FILTER (metric = 'security_rating') AS security,
-                   max(value) FILTER (metric = 'sqale_rating') AS maintainability,
-                   max(value) FILTER (metric = 'coverage') AS coverage,
-                   max(value) FILTER (metric = 'duplicated_lines_density') AS dup,
-                   max(value) FILTER (metric = 'security_hotspots_reviewed') AS hotspots,
-                   max(value) FILTER (metric = 'ncloc') AS ncloc
-            FROM as_of_values GROUP BY ALL
+            SELECT product, day, project_key, gate.text_value AS gate,
+                   {
+            ", ".join(
+                f"{column}.value AS {column}"
+                for _, column in _SONAR_COLUMNS
+                if column != "gate"
+            )
+        }
+            FROM carried
         )
         SELECT product, day,
                CASE WHEN bool_or(upper(gate) = 'ERROR') THEN 'ERROR'
@@ -370,8 +405,22 @@ def _sonar(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 ("hotspots", "security_hotspots_reviewed"),
             )
         )
-        + "\nFROM per_project GROUP BY ALL"
+        + "\nFROM per_project GROUP BY ALL",
+        {"first": first, "last": last},
     ).df()
+
+
+# Sonar measure keys and the column each becomes per project.
+_SONAR_COLUMNS = (
+    ("alert_status", "gate"),
+    ("reliability_rating", "reliability"),
+    ("security_rating", "security"),
+    ("sqale_rating", "maintainability"),
+    ("coverage", "coverage"),
+    ("duplicated_lines_density", "dup"),
+    ("security_hotspots_reviewed", "hotspots"),
+    ("ncloc", "ncloc"),
+)
 
 
 def _loc_weighted(column: str, name: str) -> str:
@@ -448,7 +497,7 @@ def _jira_counts(
             "CAST(resolved_day - INTERVAL 1 DAY AS DATE)",
         )
     )
-    wide = _pivot(_running_counts(con, " UNION ALL ".join(parts), first))
+    wide = _running_counts(con, " UNION ALL ".join(parts), first, _JIRA_COUNTS)
     if wide.empty:
         return wide
 

@@ -12,7 +12,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from reliability.scoring import CRITICAL, HEALTHY, NO_DATA, WARNING, status_of
+from reliability.scoring import (
+    CRITICAL,
+    HEALTHY,
+    HEALTHY_AT,
+    NO_DATA,
+    WARNING,
+    WARNING_AT,
+    status_of,
+)
 
 FORECAST_FIT_DAYS = 30
 FORECAST_AHEAD_DAYS = 14
@@ -46,9 +54,8 @@ def trend_figures(daily: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     result["delta_30d"] = today - _column(pivot, as_of - dt.timedelta(days=30))
 
     week = [d for d in pivot.columns if as_of - dt.timedelta(days=7) <= d <= as_of]
-    statuses = pivot[week].apply(lambda col: col.map(status_of))
     # A fall is today's band being worse than the best band of the past week.
-    ranks = statuses.apply(lambda col: col.map(band_rank)).astype(float)
+    ranks = _band_ranks(pivot[week])
     today_rank = ranks.iloc[:, -1] if week else pd.Series(np.nan, index=pivot.index)
     result["fell_band_7d"] = (today_rank > ranks.min(axis=1)).fillna(False)
     result["degrading"] = (result["delta_7d"] <= DEGRADING_DELTA_7D) | result[
@@ -62,11 +69,35 @@ def trend_figures(daily: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         is_worse_band(f, t)
         for f, t in zip(result["forecast_status"], today_status, strict=True)
     ]
-    result["trend"] = [
-        [None if np.isnan(v) else round(float(v), 2) for v in row]
-        for row in pivot.to_numpy(dtype=float)
-    ]
+    result["trend"] = _rounded_lists(pivot.to_numpy(dtype=float))
     return result.reset_index()
+
+
+def _rounded_lists(values: np.ndarray) -> list[list[float | None]]:
+    """Each row as a list of ``round(v, 2)``, None for NaN, as Python would round.
+
+    ``round`` per value cost 0.2 s at 2,000 products (#7). Scaling by 100 and
+    rounding to an integer gives the same double unless the scaled value is
+    near a half, where the scaling's rounding error could tip it: those few
+    go through ``round`` itself.
+    """
+    scaled = values * 100.0
+    rounded = (np.rint(scaled) / 100.0).astype(object)
+    is_near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for row, column in zip(*np.nonzero(is_near_half), strict=True):
+        rounded[row, column] = round(float(values[row, column]), 2)
+    rounded[np.isnan(values)] = None
+    return rounded.tolist()
+
+
+def _band_ranks(scores: pd.DataFrame) -> pd.DataFrame:
+    """``band_rank`` of each score's status, NaN for "No data", vectorised."""
+    values = scores.to_numpy(dtype=float)
+    ranks = np.where(
+        values >= HEALTHY_AT, 0.0, np.where(values >= WARNING_AT, 1.0, 2.0)
+    )
+    ranks = np.where(np.isnan(values), np.nan, ranks)
+    return pd.DataFrame(ranks, index=scores.index, columns=scores.columns)
 
 
 def _column(pivot: pd.DataFrame, day: dt.date) -> pd.Series:

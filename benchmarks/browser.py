@@ -1,0 +1,172 @@
+"""The real server: first paint in headless Chromium and the server's peak memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks.common import CHROMIUM, ROOT, Result, Settings, demo_store
+
+# Flags that keep Debian's chromium quiet and quick in a container (measurements.md).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+TABLE = "[data-testid=stDataFrame]"
+VIEWPORT = {"width": 1600, "height": 1000}
+PAINT_TIMEOUT_MS = 60_000
+
+
+def run(settings: Settings, size: int) -> list[Result]:
+    """First paint for a new and a returning visitor, then the server's peak RSS."""
+    figures = ("paint_cold", "paint_warm", "server_memory")
+    reason = _missing_prerequisite()
+    if reason:
+        return [Result(figure=f, size=size, skipped=reason) for f in figures]
+
+    from playwright.sync_api import sync_playwright
+
+    store = demo_store(settings, size)
+    with serve(store.path) as (base, process), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            cold = [_paint(browser, base) for _ in range(settings.heavy_repeat + 1)]
+            warm = _warm_paints(browser, base, settings.heavy_repeat)
+        finally:
+            browser.close()
+        peak_mib = peak_rss_kib(process.pid) / 1024
+    sessions = len(cold) + len(warm) + 1
+    return [
+        Result(figure="paint_cold", size=size, samples=tuple(cold[1:])),
+        Result(figure="paint_warm", size=size, samples=tuple(warm)),
+        Result(
+            figure="server_memory",
+            size=size,
+            samples=(peak_mib,),
+            note=f"VmHWM after {sessions} sessions",
+        ),
+    ]
+
+
+def _paint(browser, base: str, context=None) -> float:  # noqa: ANN001 - playwright types
+    """Seconds from navigation to the overview table being visible, in a new tab."""
+    own = context is None
+    context = context or browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        started = time.perf_counter()
+        page.goto(base, wait_until="commit")
+        page.wait_for_selector(TABLE, state="visible", timeout=PAINT_TIMEOUT_MS)
+        return time.perf_counter() - started
+    finally:
+        page.close()
+        if own:
+            context.close()
+
+
+def _warm_paints(browser, base: str, repeat: int) -> list[float]:  # noqa: ANN001
+    # One context keeps the browser's HTTP cache: a returning visitor whose
+    # every visit is still a new Streamlit session.
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        _paint(browser, base, context)
+        return [_paint(browser, base, context) for _ in range(repeat)]
+    finally:
+        context.close()
+
+
+def _missing_prerequisite() -> str | None:
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@contextlib.contextmanager
+def serve(
+    db_path: Path, timeout_seconds: float = 60.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``streamlit run app.py`` on a free port; yield its URL and process."""
+    port = _free_port()
+    env = {**os.environ, "RELIABILITY_DB": str(db_path)}
+    env.pop("RELIABILITY_CONFIG", None)
+    command = [sys.executable, "-m", "streamlit", "run", "app.py",
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_healthy(base, process, timeout_seconds)
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Sum of the peak resident sizes (VmHWM) of ``pid`` and its descendants."""
+    return sum(_vm_hwm_kib(p) for p in [pid, *_descendants(pid)])
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            # The command name may hold spaces; the parent id follows its ")".
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], list(children.get(pid, []))
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack += children.get(child, [])
+    return found
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_healthy(
+    base: str, process: subprocess.Popen[bytes], timeout_seconds: float
+) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(base + "_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not answer on {base} in {timeout_seconds:.0f}s")
