@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= $(or $(RELIABILITY_DB),data/reliability.duckdb)
 PORT ?= 8501
 
-.PHONY: run test lint format bench screenshots demo clean
+.PHONY: run test lint typecheck format bench screenshots demo clean
 
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,12 @@ run: $(BIN)/.runtime $(DB)
 test: $(BIN)/.dev
 	$(BIN)/python -m pytest
 
-lint: $(BIN)/.dev
+lint: $(BIN)/.dev typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.dev
+	$(BIN)/mypy reliability
 
 format: $(BIN)/.dev
 	$(BIN)/ruff format .

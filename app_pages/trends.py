@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from reliability.ui import frame, product_view, widgets
+from reliability.ui import frame, trends_view, widgets
 
 ctx = frame.context()
 st.title("Trends")
@@ -12,9 +12,9 @@ if ctx.shown.empty:
     st.info("No product matches the filters.", icon=":material/filter_alt_off:")
     st.stop()
 
-product_view.portfolio_trend(ctx)
+trends_view.portfolio_trend(ctx)
 st.subheader("Biggest movers")
-product_view.movers(ctx, "delta_7d", "7 days")
-product_view.movers(ctx, "delta_30d", "30 days")
-product_view.at_risk(ctx)
+trends_view.movers(ctx, "delta_7d", "7 days")
+trends_view.movers(ctx, "delta_30d", "30 days")
+trends_view.at_risk(ctx)
 st.caption("Select a row to open the product.")

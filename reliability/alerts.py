@@ -39,6 +39,11 @@ import pandas as pd
 import requests
 
 from reliability import insights, slo, snapshot
+
+# The "X as X" names are re-exported: tests and callers use them from here.
+from reliability.alert_messages import RULES, message_text, payload_for
+from reliability.alert_messages import slack_payload as slack_payload
+from reliability.alert_messages import teams_payload as teams_payload
 from reliability.config import AlertRules, Portfolio, load_portfolio
 from reliability.scoring import CRITICAL, DEFAULT_WEIGHTS
 from reliability.store import Store, upsert
@@ -53,12 +58,6 @@ PENDING, SENT, RECOVERY_PENDING, RECOVERED = (
     "recovered",
 )
 UNSENT_STATES = (PENDING, RECOVERY_PENDING)
-RULES: dict[str, str] = {
-    "band_drop": "Status band drop",
-    "delta_7d": "Sharp 7-day drop",
-    "forecast_critical": "Forecast to turn Critical",
-    "error_budget_burn": "Error budget burn",
-}
 CHANNEL_ENV = {"slack": "SLACK_WEBHOOK_URL", "teams": "TEAMS_WEBHOOK_URL"}
 CHANNEL_LABELS = {"slack": "Slack", "teams": "Microsoft Teams"}
 DEFAULT_APP_URL = "http://localhost:8501"
@@ -224,137 +223,6 @@ def burn_states(store: Store, snap: snapshot.Snapshot) -> dict[str, str | None]:
 def product_link(app_url: str, slug: str) -> str:
     """The product page of the hosted app."""
     return f"{app_url.rstrip('/')}/product?product={quote(slug)}"
-
-
-# -- messages -------------------------------------------------------------------------
-
-
-def message_text(facts: Sequence[Mapping[str, Any]]) -> str:
-    """The plain-text fallback of one message about one product."""
-    first = facts[0]
-    is_recovery = all(f["kind"] == "recovery" for f in facts)
-    prefix = "Reliability recovery" if is_recovery else "Reliability alert"
-    parts = [f["what"] for f in facts]
-    return f"{prefix}: {first['name']}{_score_change(first)}: " + "; ".join(parts)
-
-
-def slack_payload(facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """A Block Kit message with a ``text`` fallback (sources.md 5.1)."""
-    first = facts[0]
-    fields = []
-    for fact in facts:
-        title = ("Recovered: " if fact["kind"] == "recovery" else "") + RULES[
-            fact["rule"]
-        ]
-        detail = fact["what"] + _score_change(fact)
-        fields.append(
-            {
-                "type": "mrkdwn",
-                "text": f"*{_slack_escape(title)}*\n{_slack_escape(detail)}",
-            }
-        )
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": _headline(facts)[:150]},
-        },
-        {"type": "section", "fields": fields[:10]},
-    ]
-    if first.get("insight"):
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*Top fix*\n{_slack_escape(first['insight'])}",
-                },
-            }
-        )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"<{first['link']}|Open {_slack_escape(first['name'])} in the dashboard>",
-                }
-            ],
-        }
-    )
-    return {"text": message_text(facts), "blocks": blocks}
-
-
-def teams_payload(facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """An Adaptive Card in the message envelope that Teams Workflows take (5.2)."""
-    first = facts[0]
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "size": "Large",
-            "weight": "Bolder",
-            "wrap": True,
-            "text": _headline(facts),
-        },
-        {
-            "type": "FactSet",
-            "facts": [
-                {
-                    "title": ("Recovered: " if f["kind"] == "recovery" else "")
-                    + RULES[f["rule"]],
-                    "value": f["what"] + _score_change(f),
-                }
-                for f in facts
-            ],
-        },
-    ]
-    if first.get("insight"):
-        body.append(
-            {"type": "TextBlock", "wrap": True, "text": f"Top fix: {first['insight']}"}
-        )
-    card = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.4",
-        "body": body,
-        "actions": [
-            {"type": "Action.OpenUrl", "title": "Open dashboard", "url": first["link"]}
-        ],
-    }
-    return {
-        "type": "message",
-        "attachments": [
-            {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": None,
-                "content": card,
-            }
-        ],
-    }
-
-
-def payload_for(channel: str, facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return slack_payload(facts) if channel == "slack" else teams_payload(facts)
-
-
-def _headline(facts: Sequence[Mapping[str, Any]]) -> str:
-    first = facts[0]
-    after = first.get("after")
-    score = f"{after:.0f}/100" if after is not None else "no score"
-    if all(f["kind"] == "recovery" for f in facts):
-        return f"{first['name']} recovered: reliability {score}"
-    return f"{first['name']}: reliability {score} ({first['status']})"
-
-
-def _score_change(fact: Mapping[str, Any]) -> str:
-    before, after = fact.get("before"), fact.get("after")
-    if before is None or after is None:
-        return ""
-    return f" (score {before:.1f} -> {after:.1f})"
-
-
-def _slack_escape(text: str) -> str:
-    # Slack mrkdwn treats these three as control characters (api.slack.com/reference/surfaces/formatting).
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # -- delivery ----------------------------------------------------------------------------
@@ -606,13 +474,13 @@ def _recovery_facts(
     previous: pd.Series, score: pd.Series, app_url: str
 ) -> dict[str, Any]:
     raised = json.loads(previous["payload"] or "{}")
-    product = str(previous.name[0])  # type: ignore[index]
+    product = str(previous.name[0])
     return {
         "kind": "recovery",
         "product": product,
-        "rule": previous.name[1],  # type: ignore[index]
+        "rule": previous.name[1],
         "name": raised.get("name", product),
-        "what": f"{RULES[previous.name[1]].lower()} has cleared",  # type: ignore[index]
+        "what": f"{RULES[previous.name[1]].lower()} has cleared",
         "before": raised.get("after"),
         "after": _number(score["overall"]),
         "status": str(score["status"]),

@@ -18,6 +18,7 @@ import logging
 import time
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -408,7 +409,7 @@ def _sync_records(
     return pd.DataFrame(state), pd.DataFrame(runs)
 
 
-def _block(count: int, **columns: object) -> Block:
+def _block(count: int, **columns: Any) -> Block:
     """Columns of ``count`` rows; a scalar fills its whole column."""
     return {
         name: np.asarray(value) if np.ndim(value) else np.full(count, value)
@@ -538,7 +539,9 @@ def _sentry_issues(
         last_seen=last_seen,
         resolved_at=np.where(is_resolved, resolved_at, np.datetime64("NaT")),
         regressed_at=np.where(is_regressed, regression_at, np.datetime64("NaT")),
-        resolution_source=np.where(is_resolved, "activity", None),
+        resolution_source=np.where(
+            is_resolved, "activity", np.array(None, dtype=object)
+        ),
         user_count=rng.integers(1, 800, size=count),
         event_count=rng.integers(1, 20000, size=count),
         permalink=np.array(

@@ -370,9 +370,11 @@ def availability(
     )
     daily = _availability_daily(raw, as_of, slo_percent, days)
     last = daily.iloc[-1] if not daily.empty else None
-    has_today = last is not None and last["day"] == pd.Timestamp(as_of)
-    availability_30d = float(last["availability_30d"]) if has_today else None
-    remaining = float(last["error_budget_remaining"]) if has_today else None
+    availability_30d: float | None = None
+    remaining: float | None = None
+    if last is not None and last["day"] == pd.Timestamp(as_of):
+        availability_30d = float(last["availability_30d"])
+        remaining = float(last["error_budget_remaining"])
     return Availability(
         slo_percent=slo_percent,
         availability_30d=availability_30d,

@@ -114,7 +114,13 @@ def apply_overrides(metric: Metric, overrides: Overrides | None) -> Metric:
     """Return ``metric`` with any anchor or weight the overrides give."""
     if not overrides or metric.name not in overrides:
         return metric
-    return replace(metric, **dict(overrides[metric.name]))
+    changes = overrides[metric.name]
+    return replace(
+        metric,
+        good=changes.get("good", metric.good),
+        bad=changes.get("bad", metric.bad),
+        weight=changes.get("weight", metric.weight),
+    )
 
 
 # -- single values --------------------------------------------------------------
@@ -293,16 +299,23 @@ def overall_scores(
     coverage = (coverages @ weight_row) / weight_row.sum()
 
     result = pd.DataFrame({"overall": overall, "coverage": coverage}, index=dims.index)
-    result["status"] = _statuses(overall)
+    result["status"] = statuses(overall)
     return result
 
 
-def _statuses(overall: np.ndarray) -> np.ndarray:
-    return np.select(
-        [np.isnan(overall), overall >= HEALTHY_AT, overall >= WARNING_AT],
-        [NO_DATA, HEALTHY, WARNING],
-        default=CRITICAL,
-    )
+STATUS_ORDER: tuple[str, ...] = (HEALTHY, WARNING, CRITICAL, NO_DATA)
+_STATUS_ARRAY = np.array(STATUS_ORDER, dtype=object)
+
+
+def status_codes(overall: np.ndarray) -> np.ndarray:
+    """Each overall score's position in ``STATUS_ORDER``."""
+    codes = np.where(overall >= HEALTHY_AT, 0, np.where(overall >= WARNING_AT, 1, 2))
+    return np.where(np.isnan(overall), 3, codes)
+
+
+def statuses(overall: np.ndarray) -> np.ndarray:
+    """The status band of each overall score, as an object array of strings."""
+    return _STATUS_ARRAY[status_codes(overall)]
 
 
 def score_frame(

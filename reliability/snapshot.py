@@ -9,7 +9,7 @@ overall, coverage, status and trends under any weights, without touching metrics
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -54,6 +54,8 @@ class Snapshot:
     last_sync: str | None
     version: StoreVersion | None
     overrides: Mapping[str, scoring.Overrides]
+    cube: DimensionCube
+    latest_values: pd.DataFrame  # ``values`` on ``as_of``, indexed by product
 
     def today(self) -> pd.DataFrame:
         """Rows of ``dimensions`` for ``as_of`` only, indexed by product."""
@@ -61,8 +63,53 @@ class Snapshot:
         return rows.set_index("product")
 
     def values_today(self) -> pd.DataFrame:
-        rows = self.values[self.values["day"] == self.as_of]
-        return rows.set_index("product")
+        """Metric values on ``as_of``, indexed by product; shared, do not mutate."""
+        return self.latest_values
+
+
+@dataclass(frozen=True, kw_only=True)
+class DimensionCube:
+    """Dimension scores and coverage as arrays: product x day x dimension.
+
+    The slider path works on these: re-weighting is one weighted sum over the
+    last axis, with no frame to build. Rows follow ``slugs``, columns ``days``
+    (oldest first), and the last axis ``DIMENSIONS``.
+    """
+
+    slugs: np.ndarray
+    days: tuple[dt.date, ...]
+    scores: np.ndarray
+    coverage: np.ndarray
+
+    @classmethod
+    def from_frame(
+        cls, dimensions: pd.DataFrame, slugs: Sequence[str]
+    ) -> DimensionCube:
+        """Arrange ``dimensions`` for the products ``slugs``, in that order."""
+        labels = np.array(list(slugs), dtype=object)
+        days = tuple(sorted(dimensions["day"].unique()))
+        rows = pd.MultiIndex.from_product([labels, days], names=["product", "day"])
+        # Reindexing fills any product-day the frame lacks with NaN (no data).
+        full = dimensions.set_index(["product", "day"]).reindex(rows)
+        shape = (len(labels), len(days), len(DIMENSIONS))
+        scores = full[list(DIMENSIONS)].to_numpy(dtype=float).reshape(shape)
+        coverage_columns = [f"{d}_coverage" for d in DIMENSIONS]
+        coverage = full[coverage_columns].to_numpy(dtype=float).reshape(shape)
+        return cls(
+            slugs=labels, days=days, scores=scores, coverage=np.nan_to_num(coverage)
+        )
+
+    def overall(self, weights: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Overall score and coverage, product x day, under ``weights``."""
+        w = scoring.normalise_weights(weights)
+        weight_row = np.array([w[d] for d in DIMENSIONS])
+        present = ~np.isnan(self.scores)
+        present_weight = present @ weight_row
+        weighted = np.where(present, self.scores, 0.0) @ weight_row
+        with np.errstate(divide="ignore", invalid="ignore"):
+            overall = np.where(present_weight > 0, weighted / present_weight, np.nan)
+        coverage = (self.coverage @ weight_row) / weight_row.sum()
+        return overall, coverage
 
 
 def load_snapshot(
@@ -93,18 +140,44 @@ def load_snapshot(
             as_of = as_of or dt.datetime.now(dt.UTC).date()
             values = metrics.compute_metrics(con, as_of)
 
-    overrides = portfolio.overrides(products["slug"]) if portfolio else {}
-    values["day"] = pd.to_datetime(values["day"]).dt.date
-    values = values.sort_values(["product", "day"], ignore_index=True)
-    return Snapshot(
+    return build_snapshot(
         as_of=as_of,
         products=products,
         values=values,
-        dimensions=_dimension_frame(values, overrides),
+        overrides=portfolio.overrides(products["slug"]) if portfolio else {},
         is_demo=meta.get("is_demo") == "true",
         last_sync=meta.get("last_sync"),
         version=store.version(),
+    )
+
+
+def build_snapshot(
+    *,
+    as_of: dt.date,
+    products: pd.DataFrame,
+    values: pd.DataFrame,
+    overrides: Mapping[str, scoring.Overrides] | None = None,
+    is_demo: bool = False,
+    last_sync: str | None = None,
+    version: StoreVersion | None = None,
+) -> Snapshot:
+    """Score metric ``values`` (product, day, metrics) to dimension level."""
+    overrides = overrides or {}
+    values = values.copy()
+    values["day"] = pd.to_datetime(values["day"]).dt.date
+    values = values.sort_values(["product", "day"], ignore_index=True)
+    dimensions = _dimension_frame(values, overrides)
+    return Snapshot(
+        as_of=as_of,
+        products=products.reset_index(drop=True),
+        values=values,
+        dimensions=dimensions,
+        is_demo=is_demo,
+        last_sync=last_sync,
+        version=version,
         overrides=overrides,
+        cube=DimensionCube.from_frame(dimensions, products["slug"]),
+        latest_values=values[values["day"] == as_of].set_index("product"),
     )
 
 
@@ -129,9 +202,26 @@ def _dimension_frame(
 
 
 def rescore(snapshot: Snapshot, weights: Mapping[str, float]) -> pd.DataFrame:
-    """Daily overall, coverage and status per product under ``weights``."""
-    overall = scoring.overall_scores(snapshot.dimensions, weights)
-    return pd.concat([snapshot.dimensions[["product", "day"]], overall], axis=1)
+    """Daily overall, coverage and status per product under ``weights``.
+
+    One row per product and day (product, then day, ascending).
+    """
+    cube = snapshot.cube
+    overall, coverage = cube.overall(weights)
+    products, days = len(cube.slugs), len(cube.days)
+    # Object columns as they are: letting pandas infer a string dtype for
+    # 180,000 labels costs more than the whole re-weighting.
+    return pd.DataFrame(
+        {
+            "product": pd.Series(np.repeat(cube.slugs, days), dtype=object),
+            "day": pd.Series(
+                np.tile(np.array(cube.days, dtype=object), products), dtype=object
+            ),
+            "overall": overall.ravel(),
+            "coverage": coverage.ravel(),
+            "status": pd.Series(scoring.statuses(overall.ravel()), dtype=object),
+        }
+    )
 
 
 def summary(snapshot: Snapshot, weights: Mapping[str, float]) -> pd.DataFrame:
@@ -139,29 +229,46 @@ def summary(snapshot: Snapshot, weights: Mapping[str, float]) -> pd.DataFrame:
 
     Columns: the product columns, ``overall``, ``status``, ``coverage``,
     ``low_confidence``, one column per dimension (and ``<dim>_coverage``),
-    ``error_budget_remaining`` (0..1, NaN without Azure data), the trend figures of ``trends.trend_figures`` and ``rank`` (1 = best; products
-    with no data rank last).
+    ``error_budget_remaining`` (0..1, NaN without Azure data), the figures of
+    ``trends.matrix_figures`` and ``rank`` (1 = best; no data ranks last).
+    This is the slider path: it reads the cube, never a metric.
     """
-    daily = rescore(snapshot, weights)
-    figures = trends.trend_figures(daily, snapshot.as_of)
-    today = daily[daily["day"] == snapshot.as_of].set_index("product")
-    dims = snapshot.today()
+    cube = snapshot.cube
+    overall, coverage = cube.overall(weights)
+    if snapshot.as_of in cube.days:
+        today = cube.days.index(snapshot.as_of)
+        overall_today, coverage_today = overall[:, today], coverage[:, today]
+        dims_today, dim_coverage = cube.scores[:, today], cube.coverage[:, today]
+    else:
+        overall_today = np.full(len(cube.slugs), np.nan)
+        coverage_today = np.zeros(len(cube.slugs))
+        dims_today = np.full((len(cube.slugs), len(DIMENSIONS)), np.nan)
+        dim_coverage = np.zeros_like(dims_today)
 
-    table = snapshot.products.set_index("slug", drop=False)
-    table = table.join(today[["overall", "coverage", "status"]])
-    table = table.join(dims[[*DIMENSIONS, *(f"{d}_coverage" for d in DIMENSIONS)]])
-    table = table.join(figures.set_index("product"))
-    table = table.join(snapshot.values_today()[["error_budget_remaining"]])
-    table["status"] = table["status"].fillna(scoring.NO_DATA)
-    table["coverage"] = table["coverage"].fillna(0.0)
-    table["low_confidence"] = table["overall"].notna() & (
-        table["coverage"] < LOW_CONFIDENCE_BELOW
+    # Best first, ties by name; products without a score go last.
+    names = snapshot.products["name"].to_numpy(dtype=object)
+    order = np.lexsort((names, np.nan_to_num(-overall_today, nan=np.inf)))
+    budget = snapshot.latest_values["error_budget_remaining"].reindex(cube.slugs)
+
+    columns: dict[str, object] = {
+        c: snapshot.products[c].to_numpy()[order] for c in snapshot.products.columns
+    }
+    columns["overall"] = overall_today[order]
+    columns["coverage"] = coverage_today[order]
+    columns["status"] = scoring.statuses(overall_today)[order]
+    columns["low_confidence"] = ~np.isnan(overall_today[order]) & (
+        coverage_today[order] < LOW_CONFIDENCE_BELOW
     )
-    table = table.sort_values(
-        ["overall", "name"], ascending=[False, True], na_position="last"
-    )
-    table["rank"] = np.arange(1, len(table) + 1)
-    return table.reset_index(drop=True)
+    for position, dim in enumerate(DIMENSIONS):
+        columns[dim] = dims_today[order, position]
+        columns[f"{dim}_coverage"] = dim_coverage[order, position]
+    columns["error_budget_remaining"] = budget.to_numpy(dtype=float)[order]
+    for key, value in trends.matrix_figures(overall, cube.days, snapshot.as_of).items():
+        columns[key] = (
+            [value[i] for i in order] if isinstance(value, list) else value[order]
+        )
+    columns["rank"] = np.arange(1, len(order) + 1)
+    return pd.DataFrame(columns)
 
 
 def metric_values(snapshot: Snapshot, product: str) -> dict[str, object]:

@@ -152,7 +152,7 @@ def pull_jira(
         full=full,
     )
     # The newest `updated` seen, not our clock, so Jira's clock decides overlap.
-    newest = tickets["updated"].max() if not tickets.empty else None
+    newest = tickets["updated"].max() if not tickets.empty else pd.NaT
     watermark = newest.to_pydatetime() if pd.notna(newest) else (since or now)
     return Pull(tables={"jira_tickets": tickets}, watermark=watermark)
 

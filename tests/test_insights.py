@@ -64,20 +64,8 @@ def make_snapshot(
             "sources": [(sources or {}).get(s, ALL_SOURCES) for s in rows],
         }
     )
-    subs = scoring.sub_scores(values, overrides)
-    dims = scoring.dimension_scores(subs, overrides, values["product"])
-    dimensions = pd.concat(
-        [values[["product", "day"]], subs.add_prefix("sub_"), dims], axis=1
-    )
-    return snapshot.Snapshot(
-        as_of=DAY,
-        products=products,
-        values=values,
-        dimensions=dimensions,
-        is_demo=False,
-        last_sync=None,
-        version=None,
-        overrides=overrides or {},
+    return snapshot.build_snapshot(
+        as_of=DAY, products=products, values=values, overrides=overrides
     )
 
 

@@ -133,9 +133,9 @@ class JiraClient:
         guard = PageGuard(SOURCE, what)
         while True:
             guard.check(len(histories))
-            params = {"startAt": len(histories), "maxResults": PAGE_SIZE}
+            page = {"startAt": len(histories), "maxResults": PAGE_SIZE}
             body = self._get(
-                f"rest/api/3/issue/{key}/changelog", what=what, params=params
+                f"rest/api/3/issue/{key}/changelog", what=what, params=page
             )
             values = require_list(
                 require(body, "values", source=SOURCE, what=what),

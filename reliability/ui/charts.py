@@ -97,7 +97,7 @@ def score_lines(
                 ],
             )
         )
-    return alt.layer(*layers).properties(height=height)
+    return _layer(layers, height)
 
 
 def availability_chart(
@@ -141,7 +141,7 @@ def availability_chart(
         .mark_rule(strokeDash=[6, 4], color=BAND_COLOURS[CRITICAL])
         .encode(y="slo:Q", tooltip=[alt.Tooltip("slo:Q", title="SLO (%)")])
     )
-    return alt.layer(lines, rule).properties(height=height)
+    return _layer([lines, rule], height)
 
 
 def budget_chart(daily: pd.DataFrame, height: int = 240) -> alt.Chart:
@@ -167,3 +167,9 @@ def budget_chart(daily: pd.DataFrame, height: int = 240) -> alt.Chart:
         )
         .properties(height=height)
     )
+
+
+def _layer(layers: list[alt.Chart], height: int) -> alt.LayerChart:
+    # Not alt.layer: since altair 6 it may return a FacetChart (it hoists facet
+    # encodings), and these layers have none.
+    return alt.LayerChart(layer=layers).properties(height=height)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -226,15 +227,15 @@ def what_if_panel(ctx: Context, slug: str) -> None:
 def _target_input(metric: Metric, current: object, *, key: str) -> object:
     target = insights.target_for(metric, current)
     if metric.kind == "gate":
-        start = str(target.value) if target else str(current or "OK")
-        index = _GATES.index(start) if start in _GATES else 0
+        gate = str(target.value) if target else str(current or "OK")
+        index = _GATES.index(gate) if gate in _GATES else 0
         return st.selectbox("Target", _GATES, index=index, key=key)
     if metric.kind == "rating":
-        start = int(target.value) if target else int(round(float(current or 1)))  # type: ignore[arg-type]
+        rating = int(target.value) if target else int(round(float(current or 1)))  # type: ignore[arg-type]
         chosen = st.select_slider(
             "Target",
             options=[1, 2, 3, 4, 5],
-            value=start,
+            value=rating,
             key=key,
             format_func=lambda r: insights.RATING_LETTERS[r],
         )
@@ -281,7 +282,8 @@ def missing_data_section(ctx: Context, slugs: Sequence[str]) -> None:
             "fix": frame["fix"],
         }
     )
-    config = {
+    # Any: config and plain labels mixed would be inferred as Collection[str].
+    config: dict[str, Any] = {
         "product": st.column_config.TextColumn("Product", pinned=True),
         "link": st.column_config.LinkColumn("Link", display_text="Open"),
         "source": "Source",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from reliability import evidence, slo, snapshot, trends
+from reliability import evidence, slo, snapshot
 from reliability.scoring import DIMENSION_LABELS, DIMENSIONS, NO_DATA
 from reliability.store import Store
 from reliability.ui import charts
@@ -113,12 +114,16 @@ def _freshness(last_sync: object) -> str:
     return f"Data from {stamp:%d %b %Y %H:%M} UTC"
 
 
-def _number(value: object, digits: int = 1) -> str:
+def _number(value: float | None, digits: int = 1) -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
 
 
-def _signed(value: object) -> str:
+def _signed(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):+.1f}"
+
+
+def _percent(share: float | None, digits: int) -> str:
+    return "–" if share is None else f"{share * 100:.{digits}f} %"
 
 
 # -- why this score ---------------------------------------------------------------
@@ -257,7 +262,8 @@ def trend(ctx: Context, slug: str) -> None:
     )
 
 
-def _window_start(ctx: Context) -> dt.date:
+def window_start(ctx: Context) -> dt.date:
+    """The first day of the sidebar's window, counting the as-of day as its last."""
     return ctx.snapshot.as_of - dt.timedelta(days=ctx.view.window - 1)
 
 
@@ -265,7 +271,7 @@ def product_daily(ctx: Context, slug: str) -> pd.DataFrame:
     """Long frame of ``day``, ``series`` and ``score`` for the overall and dimensions."""
     overall = _overall_daily(ctx, slug)
     dims = ctx.snapshot.dimensions
-    dims = dims[(dims["product"] == slug) & (dims["day"] >= _window_start(ctx))]
+    dims = dims[(dims["product"] == slug) & (dims["day"] >= window_start(ctx))]
     wide = pd.DataFrame(
         {"day": overall["day"].to_numpy(), "Overall": overall["overall"].to_numpy()}
     )
@@ -278,7 +284,7 @@ def product_daily(ctx: Context, slug: str) -> pd.DataFrame:
 
 def _overall_daily(ctx: Context, slug: str) -> pd.DataFrame:
     daily = snapshot.rescore(ctx.snapshot, ctx.view.weights)
-    keep = (daily["product"] == slug) & (daily["day"] >= _window_start(ctx))
+    keep = (daily["product"] == slug) & (daily["day"] >= window_start(ctx))
     return daily[keep].sort_values("day")
 
 
@@ -302,9 +308,9 @@ def status_changes(ctx: Context, slug: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=_EVIDENCE_TTL_SECONDS, max_entries=256, show_spinner=False)
-def _query(
-    kind: str, path: str, stamp: int, product: str, as_of: dt.date, slo_percent: float
-) -> object:
+def _query_frame(
+    kind: str, path: str, stamp: int, product: str, as_of: dt.date
+) -> pd.DataFrame:
     # ``stamp`` (the file's mtime) is in the key so that a sync invalidates it.
     store = Store(path)
     if kind == "issues":
@@ -313,17 +319,32 @@ def _query(
         return evidence.sla_breaches(store, product, as_of)
     if kind == "high":
         return evidence.oldest_high_priority(store, product, as_of)
-    if kind == "sonar":
-        return evidence.sonar_projects(store, product, as_of)
-    return evidence.availability(store, product, as_of, slo_percent)
+    return evidence.sonar_projects(store, product, as_of)
 
 
-def _evidence(ctx: Context, kind: str, row: pd.Series) -> object:
+@st.cache_data(ttl=_EVIDENCE_TTL_SECONDS, max_entries=256, show_spinner=False)
+def _query_availability(
+    path: str, stamp: int, product: str, as_of: dt.date, slo_percent: float
+) -> evidence.Availability:
+    # ``stamp`` (the file's mtime) is in the key so that a sync invalidates it.
+    return evidence.availability(Store(path), product, as_of, slo_percent)
+
+
+def _store_key(ctx: Context) -> tuple[str, int]:
     version = ctx.snapshot.version
     path = version.path if version else str(Store.from_env().path)
-    stamp = version.mtime_ns if version else 0
-    return _query(
-        kind, path, stamp, str(row["slug"]), ctx.snapshot.as_of, float(row["slo"])
+    return path, version.mtime_ns if version else 0
+
+
+def _evidence(ctx: Context, kind: str, row: pd.Series) -> pd.DataFrame:
+    path, stamp = _store_key(ctx)
+    return _query_frame(kind, path, stamp, str(row["slug"]), ctx.snapshot.as_of)
+
+
+def _availability(ctx: Context, row: pd.Series) -> evidence.Availability:
+    path, stamp = _store_key(ctx)
+    return _query_availability(
+        path, stamp, str(row["slug"]), ctx.snapshot.as_of, float(row["slo"])
     )
 
 
@@ -440,56 +461,52 @@ def sonar(ctx: Context, row: pd.Series) -> None:
         projects[column] = projects[column].map(
             lambda r: "–" if pd.isna(r) else RATING_LETTERS.get(int(r), "?")
         )
-    count = {"format": "localized"}
-    percent = {"format": "%.1f %%"}
     st.dataframe(
-        projects,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "project_key": st.column_config.TextColumn("Project"),
-            "analysed_at": st.column_config.DatetimeColumn(
-                "Analysed", format="D MMM YYYY"
-            ),
-            "gate": "Quality gate",
-            "bugs": st.column_config.NumberColumn("Bugs", **count),
-            "vulnerabilities": st.column_config.NumberColumn(
-                "Vulnerabilities", **count
-            ),
-            "code_smells": st.column_config.NumberColumn("Code smells", **count),
-            "coverage": st.column_config.NumberColumn("Coverage", **percent),
-            "duplicated_lines_density": st.column_config.NumberColumn(
-                "Duplication", **percent
-            ),
-            "security_hotspots_reviewed": st.column_config.NumberColumn(
-                "Hotspots reviewed", **percent
-            ),
-            "reliability_rating": "Reliability",
-            "security_rating": "Security",
-            "sqale_rating": "Maintainability",
-            "ncloc": st.column_config.NumberColumn("Lines of code", **count),
-        },
+        projects, hide_index=True, width="stretch", column_config=_SONAR_COLUMNS
     )
+
+
+_COUNT, _PERCENT = "localized", "%.1f %%"
+# Any: config and plain labels mixed would be inferred as Collection[str].
+_SONAR_COLUMNS: dict[str, Any] = {
+    "project_key": st.column_config.TextColumn("Project"),
+    "analysed_at": st.column_config.DatetimeColumn("Analysed", format="D MMM YYYY"),
+    "gate": "Quality gate",
+    "bugs": st.column_config.NumberColumn("Bugs", format=_COUNT),
+    "vulnerabilities": st.column_config.NumberColumn("Vulnerabilities", format=_COUNT),
+    "code_smells": st.column_config.NumberColumn("Code smells", format=_COUNT),
+    "coverage": st.column_config.NumberColumn("Coverage", format=_PERCENT),
+    "duplicated_lines_density": st.column_config.NumberColumn(
+        "Duplication", format=_PERCENT
+    ),
+    "security_hotspots_reviewed": st.column_config.NumberColumn(
+        "Hotspots reviewed", format=_PERCENT
+    ),
+    "reliability_rating": "Reliability",
+    "security_rating": "Security",
+    "sqale_rating": "Maintainability",
+    "ncloc": st.column_config.NumberColumn("Lines of code", format=_COUNT),
+}
 
 
 def availability(ctx: Context, row: pd.Series) -> None:
     """Availability against the SLO, the error budget and its burn rates."""
     st.subheader("Availability and error budget")
-    result = _evidence(ctx, "availability", row) if _has_source(row, "azure") else None
+    result = _availability(ctx, row) if _has_source(row, "azure") else None
     if result is None or not result.has_data:
         st.caption(evidence.SOURCE_HINTS["system_health"].capitalize() + ".")
         return
     columns = st.columns(4)
     columns[0].metric(
         "Availability, 30 days",
-        f"{result.availability_30d * 100:.3f} %",
+        _percent(result.availability_30d, 3),
         delta=f"SLO {result.slo_percent:g} %",
         delta_color="off",
         delta_arrow="off",
         border=True,
     )
     columns[1].metric(
-        "Error budget left", f"{result.budget_remaining * 100:.0f} %", border=True
+        "Error budget left", _percent(result.budget_remaining, 0), border=True
     )
     columns[2].metric(
         "Downtime left",
@@ -520,7 +537,7 @@ def availability(ctx: Context, row: pd.Series) -> None:
             st.caption(f"Newest hour: {result.burn.as_of:%d %b %H:00} UTC")
 
 
-_BURN_BADGES = {
+_BURN_BADGES: dict[str | None, str] = {
     slo.PAGE: ":red[●] Page",
     slo.TICKET: ":orange[●] Ticket",
     slo.OK: ":green[●] OK",
@@ -542,116 +559,3 @@ def burn_frame(burn: slo.BurnStatus) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-# -- products over time (the Trends page) -----------------------------------------
-
-
-def portfolio_trend(ctx: Context) -> None:
-    """The mean score of the products shown per day, and one line per team."""
-    daily = snapshot.rescore(ctx.snapshot, ctx.view.weights)
-    daily = daily[
-        daily["product"].isin(ctx.shown["slug"]) & (daily["day"] >= _window_start(ctx))
-    ]
-    teams = ctx.snapshot.products.set_index("slug")["team"]
-    daily = daily.assign(team=daily["product"].map(teams))
-
-    overall = trends.portfolio_mean(daily).assign(series="Portfolio")
-    per_team = trends.portfolio_mean(daily, by="team").rename(
-        columns={"team": "series"}
-    )
-    long = pd.concat([overall, per_team], ignore_index=True).rename(
-        columns={"overall": "score"}
-    )
-    st.subheader(f"Mean score, last {ctx.view.window} days")
-    st.altair_chart(charts.score_lines(long, emphasise="Portfolio"), width="stretch")
-    st.caption(
-        "The portfolio line is the mean over the products the filters keep; "
-        "products with no data are left out, not counted as 0."
-    )
-
-
-def movers(ctx: Context, column: str, label: str, count: int = 5) -> None:
-    """The biggest improvers and decliners by ``column`` (a delta)."""
-    # Changes that round to 0.0 are noise, not movement.
-    moved = ctx.shown[ctx.shown[column].abs() >= 0.05]
-    improvers = (
-        moved[moved[column] > 0].sort_values(column, ascending=False).head(count)
-    )
-    decliners = moved[moved[column] < 0].sort_values(column).head(count)
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**Improved most, {label}**")
-        product_table(ctx, improvers, {column: "Change"}, key=f"improvers_{column}")
-    with right:
-        st.markdown(f"**Declined most, {label}**")
-        product_table(ctx, decliners, {column: "Change"}, key=f"decliners_{column}")
-
-
-def at_risk(ctx: Context) -> None:
-    """Products whose 14-day forecast falls into a worse band than today's."""
-    risky = ctx.shown[ctx.shown["at_risk"].astype(bool)].sort_values("forecast_14d")
-    st.subheader("Forecast to fall into a worse band within 14 days")
-    if risky.empty:
-        st.success(
-            "No product is forecast to fall a band.", icon=":material/check_circle:"
-        )
-        return
-    product_table(
-        ctx,
-        risky,
-        {"forecast_14d": "Forecast", "forecast_status": "Forecast status"},
-        key="at_risk",
-    )
-
-
-def product_table(
-    ctx: Context, rows: pd.DataFrame, extra: dict[str, str], *, key: str
-) -> None:
-    """Products with a link each; selecting a row opens the product's page."""
-    if rows.empty:
-        st.caption("None.")
-        return
-    # The name rides in the link's fragment so that the link column can show it.
-    links = [
-        f"{ctx.view.link('product', product=slug)}#{name.replace('#', '')}"
-        for slug, name in zip(rows["slug"], rows["name"], strict=True)
-    ]
-    frame = pd.DataFrame(
-        {
-            "product": links,
-            "team": rows["team"],
-            "overall": rows["overall"],
-            "status": rows["status"],
-            **{column: rows[column] for column in extra},
-        }
-    ).reset_index(drop=True)
-    config = {
-        "product": st.column_config.LinkColumn("Product", display_text=r"#(.+)$"),
-        "team": "Team",
-        "overall": st.column_config.NumberColumn("Overall", format="%.1f"),
-        "status": "Status",
-        **{column: _figure_column(column, label) for column, label in extra.items()},
-    }
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config=config,
-        on_select="rerun",
-        selection_mode="single-row",
-        key=key,
-    )
-    if event and event.selection.rows:
-        slug = rows.iloc[event.selection.rows[0]]["slug"]
-        st.switch_page(
-            PRODUCT_PAGE, query_params={**ctx.view.query_params(), "product": slug}
-        )
-
-
-def _figure_column(column: str, label: str) -> object:
-    if column.startswith("delta"):
-        return st.column_config.NumberColumn(label, format="%+.1f")
-    if column == "forecast_14d":
-        return st.column_config.NumberColumn(label, format="%.1f")
-    return st.column_config.TextColumn(label)

@@ -19,6 +19,8 @@ def table(at: AppTest):
     frame = at.dataframe(key="portfolio_table").value.copy()
     frame["link"] = frame["product"]
     frame["product"] = frame["link"].str.split("#").str[-1]
+    frame["badges"] = frame["status"]
+    frame["status"] = frame["badges"].str[0]
     return frame
 
 
