@@ -7,7 +7,8 @@ the 30 days after it was resolved), so they are computed with difference arrays:
 +1 on the interval's first day, -1 on the day after its last, and a running sum
 per product. That is one pass over the rows, with no product x day x row join.
 Medians cannot be summed that way; their rows are expanded over the days they
-count for, clipped to the window asked for.
+count for, clipped to the window asked for (as integer day offsets, which
+expand about a fifth faster than a series of dates).
 
 Missing is NULL. A ratio whose denominator is 0 is its best case, but only for a
 product whose source has delivered data at least once.
@@ -291,13 +292,15 @@ def _sentry_mttr(
         ),
         expanded AS (
             SELECT product, days_to_resolve,
-                   CAST(unnest(generate_series(lo, hi, INTERVAL 1 DAY)) AS DATE) AS day
+                   unnest(range(date_diff('day', CAST(? AS DATE), lo),
+                                date_diff('day', CAST(? AS DATE), hi) + 1)) AS day_offset
             FROM spans WHERE hi >= lo
         )
-        SELECT product, day, median(days_to_resolve) AS mttr_days
-        FROM expanded GROUP BY ALL
+        SELECT product, CAST(? AS DATE) + CAST(day_offset AS INTEGER) AS day,
+               median(days_to_resolve) AS mttr_days
+        FROM expanded GROUP BY product, day_offset
         """,
-        [first, last],
+        [first, last, first, first, first],
     ).df()
 
 
@@ -342,7 +345,9 @@ def _sonar(
         WITH known AS (
             SELECT product, project_key, metric, analysed_at, value, text_value
             FROM sonar_measures
-            WHERE value IS NOT NULL OR (text_value IS NOT NULL AND text_value <> 'NONE')
+            WHERE metric IN ({", ".join(f"'{metric}'" for metric, _ in _SONAR_COLUMNS)})
+              AND (value IS NOT NULL
+                   OR (text_value IS NOT NULL AND text_value <> 'NONE'))
         ),
         points AS (
             SELECT product, project_key, metric,
@@ -537,16 +542,17 @@ def _jira_medians(
         ),
         expanded AS (
             SELECT product, name, hours,
-                   CAST(unnest(generate_series(lo, hi, INTERVAL 1 DAY)) AS DATE) AS day
+                   unnest(range(date_diff('day', CAST(? AS DATE), lo),
+                                date_diff('day', CAST(? AS DATE), hi) + 1)) AS day_offset
             FROM spans WHERE hi >= lo
         )
-        SELECT product, day,
+        SELECT product, CAST(? AS DATE) + CAST(day_offset AS INTEGER) AS day,
                median(hours) FILTER (name = 'mttr_hours') AS mttr_hours,
                median(hours) FILTER (name = 'first_response_hours')
                    AS first_response_hours
-        FROM expanded GROUP BY ALL
+        FROM expanded GROUP BY product, day_offset
         """,
-        [first, last],
+        [first, last, first, first, first],
     ).df()
 
 
