@@ -1,14 +1,21 @@
-"""Sync throughput: Sentry issues pulled from a local, vendor-shaped server."""
+"""Sync throughput: Sentry issues pulled from a local, vendor-shaped server.
+
+The server is the standard library's, speaking HTTP/1.1 with keep-alive, so the
+figure shows whether the client reuses its connection; it counts the TCP
+connections it accepts. (pytest-httpserver's werkzeug server closes every
+connection, so it cannot.)
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import logging
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
+from urllib.parse import parse_qs, urlsplit
 
 from benchmarks.common import Result, Settings, timed
 from reliability.sources import sentry
@@ -24,7 +31,7 @@ def run(settings: Settings, issues: int = 10_000, pages: int = 100) -> list[Resu
     """Pull ``issues`` issues over ``pages`` pages into a store, repeatedly."""
     per_page = issues // pages
     bodies = [
-        json.dumps([_issue(page * per_page + i) for i in range(per_page)])
+        json.dumps([_issue(page * per_page + i) for i in range(per_page)]).encode()
         for page in range(pages)
     ]
     # The store already knows every issue as resolved, as on an hourly re-sync,
@@ -36,35 +43,26 @@ def run(settings: Settings, issues: int = 10_000, pages: int = 100) -> list[Resu
         )
         for n in range(issues)
     }  # fmt: skip
-    # werkzeug logs every request at INFO; a hundred lines per pull is noise here.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = HTTPServer(threaded=True)
-    ports: set[int] = set()
-    server.expect_request(ISSUES_PATH).respond_with_handler(
-        lambda request: _page(request, bodies, ports)
-    )
-    server.start()
-    try:
-        samples, rows = _pull(settings, server, known)
-    finally:
-        server.clear()
-        server.stop()
+    with _serve(bodies) as server:
+        samples, rows = _pull(settings, server.url, known)
+    pulls = len(samples) + 1  # and the warm-up
     return [
         Result(
             figure="sync",
             size=None,
             samples=samples,
             note=f"{rows:,} issues, {pages + 1} pages per pull, "
-            f"{len(ports)} connection(s) in {len(samples) + 1} pulls",
+            f"{server.requests} requests over {server.connections} TCP "
+            f"connection(s) in {pulls} pulls (keep-alive server)",
         )
     ]
 
 
 def _pull(
-    settings: Settings, server: HTTPServer, known: dict[str, sentry.KnownIssue]
+    settings: Settings, base_url: str, known: dict[str, sentry.KnownIssue]
 ) -> tuple[tuple[float, ...], int]:
     env = {
-        "SENTRY_BASE_URL": server.url_for("/"),
+        "SENTRY_BASE_URL": base_url,
         "SENTRY_ORG": ORG,
         "SENTRY_AUTH_TOKEN": "benchmark-token",
     }
@@ -88,26 +86,98 @@ def _pull(
     return samples, fetched[-1]
 
 
-def _page(request: Request, bodies: list[str], ports: set[int]) -> Response:
-    ports.add(int(request.environ.get("REMOTE_PORT", 0)))
-    base = request.base_url
-    if request.args.get("query") == "is:unresolved":
-        # Every issue is resolved: the unresolved listing is one empty page.
-        return _response("[]", base, None)
-    index = int(request.args.get("cursor", "0:0:0").split(":")[1])
-    cursor = f"0:{index + 1}:0" if index + 1 < len(bodies) else None
-    return _response(bodies[index], base, cursor)
+class _IssuesServer(ThreadingHTTPServer):
+    """Serves the org issues endpoint from ready-made pages; counts what it sees."""
+
+    daemon_threads = True
+
+    def __init__(self, bodies: Sequence[bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _IssuesHandler)
+        self.bodies = bodies
+        self.connections = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def count(self, *, is_connection: bool) -> None:
+        with self._lock:
+            if is_connection:
+                self.connections += 1
+            else:
+                self.requests += 1
 
 
-def _response(body: str, base: str, cursor: str | None) -> Response:
+class _IssuesHandler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps the connection open between requests; every response must
+    # then carry a Content-Length.
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds an idle keep-alive connection is held
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body
+    # waits for the client's delayed ACK on every kept-alive request (about 40 ms
+    # each). Production front ends set TCP_NODELAY too (nginx `tcp_nodelay`).
+    disable_nagle_algorithm = True
+    server: _IssuesServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.count(is_connection=True)
+
+    def do_GET(self) -> None:
+        self.server.count(is_connection=False)
+        url = urlsplit(self.path)
+        if url.path != ISSUES_PATH:
+            self._send(404, b'{"detail": "The requested resource does not exist"}')
+            return
+        query = parse_qs(url.query)
+        base = f"http://{self.headers['Host']}{url.path}"
+        if query.get("query") == ["is:unresolved"]:
+            # Every issue is resolved: the unresolved listing is one empty page.
+            self._send(200, b"[]", _link(base, None))
+            return
+        bodies = self.server.bodies
+        index = int(query.get("cursor", ["0:0:0"])[0].split(":")[1])
+        cursor = f"0:{index + 1}:0" if index + 1 < len(bodies) else None
+        self._send(200, bodies[index], _link(base, cursor))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: a line per request is noise in the benchmark's output."""
+
+    def _send(self, status: int, body: bytes, link: str | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if link:
+            self.send_header("Link", link)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _link(base: str, cursor: str | None) -> str:
     # Sentry always sends both rel links; results="true" alone means more.
     more = "true" if cursor else "false"
-    link = (
+    return (
         f'<{base}?cursor=0:0:1>; rel="previous"; results="false"; cursor="0:0:1", '
         f'<{base}?cursor={cursor}>; rel="next"; results="{more}"; '
         f'cursor="{cursor or "0:0:0"}"'
     )
-    return Response(body, headers={"Link": link}, content_type="application/json")
+
+
+@contextlib.contextmanager
+def _serve(bodies: Sequence[bytes]) -> Iterator[_IssuesServer]:
+    """Run the issues server on a free port of 127.0.0.1 for the block."""
+    server = _IssuesServer(bodies)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def _issue(number: int) -> dict[str, Any]:
