@@ -51,6 +51,8 @@ def compute_metrics(
     Days run from ``as_of - (days - 1)`` to ``as_of``. Columns: ``product``,
     ``day`` and one per metric name; ``quality_gate`` holds a status string.
     """
+    # TODO(#7): 2.5 s at 2,000 products against a 1 s target; the seven queries
+    # below cost 0.13 to 0.54 s each and threads gain nothing on two cores.
     started = time.perf_counter()
     first = as_of - dt.timedelta(days=days - 1)
     _create_grid(con, first, as_of)
