@@ -13,14 +13,16 @@ from tests.e2e.screenshots import CHROMIUM, VIEWPORT, launch, serve
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running while it is
+# open, and a later test that starts its own (the browser benchmark) would fail.
+@pytest.fixture(scope="module")
 def app_url(demo_store: Store) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, reading the session's demo file."""
     with serve(demo_store.path) as base:
         yield base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(
