@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from reliability import slo
-from reliability.metrics import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
+from reliability.metrics_operations import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
 from reliability.scoring import (
     DIMENSIONS,
     METRICS,

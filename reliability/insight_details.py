@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from reliability.metrics import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
+from reliability.metrics_operations import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
 from reliability.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
