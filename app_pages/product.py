@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from reliability.ui import frame, insight_view, product_view
+from reliability.ui import evidence_view, frame, insight_view, product_view
 
 ctx = frame.context()
 product_view.picker(ctx)
@@ -23,10 +23,10 @@ product_view.why(ctx, slug)
 product_view.trend(ctx, slug)
 
 st.header("Evidence")
-product_view.sentry_issues(ctx, row)
-product_view.jira_tickets(ctx, row)
-product_view.sonar(ctx, row)
-product_view.availability(ctx, row)
+evidence_view.sentry_issues(ctx, row)
+evidence_view.jira_tickets(ctx, row)
+evidence_view.sonar(ctx, row)
+evidence_view.availability(ctx, row)
 
 st.divider()
 insight_view.what_if_panel(ctx, slug)

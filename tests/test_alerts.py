@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from reliability import alerts, snapshot
+from reliability import alert_delivery, alerts, snapshot
 from reliability.config import AlertRules, Portfolio
 from reliability.demo import STORIES
 from reliability.store import Store
@@ -202,7 +202,7 @@ def test_alerts_exit_code_is_1_when_a_delivery_fails(
     alert_store: Store, hooks: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RELIABILITY_DB", str(alert_store.path))
-    monkeypatch.setattr(alerts, "MAX_ATTEMPTS", 1)
+    monkeypatch.setattr(alert_delivery, "MAX_ATTEMPTS", 1)
     hooks.expect_request(SLACK_PATH, method="POST").respond_with_data(
         "no_service", status=404
     )
