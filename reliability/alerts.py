@@ -21,16 +21,15 @@ lives in ``reliability.alert_delivery``.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
+import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -52,12 +51,13 @@ from reliability.alert_delivery import RunResult as RunResult
 from reliability.alert_messages import RULES, message_text
 from reliability.alert_messages import slack_payload as slack_payload
 from reliability.alert_messages import teams_payload as teams_payload
-from reliability.config import AlertRules, Portfolio, load_portfolio
+from reliability.config import AlertRules, Portfolio
 from reliability.scoring import CRITICAL, DEFAULT_WEIGHTS
 from reliability.store import Store, upsert
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_APP_URL = "http://localhost:8501"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,15 +208,15 @@ def run_alerts(
     is_dry_run: bool = False,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    out: TextIO | None = None,
+    report: Callable[[str], None] = logger.info,
 ) -> RunResult:
     """Evaluate the rules, record new alerts and recoveries, and deliver what is due.
 
-    ``now`` is naive UTC. A dry run prints the messages it would send and neither
-    sends nor writes anything.
+    ``now`` is naive UTC. Each outcome goes to ``report`` as one line (the
+    command prints them). A dry run reports the messages it would send and
+    neither sends nor writes anything.
     """
     env = os.environ if env is None else env
-    out = out or sys.stdout
     now = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     rules = portfolio.alerts if portfolio else AlertRules()
     channels = channels_from_env(env)
@@ -245,7 +245,7 @@ def run_alerts(
         [history[history["state"].isin(UNSENT_STATES)], new_rows], ignore_index=True
     )
     if is_dry_run:
-        return _print_plan(due, out, has_channels=bool(channels))
+        return _report_plan(due, report, has_channels=bool(channels))
     if not due.empty:
         with store.writing() as con:
             upsert(con, "alerts", new_rows)
@@ -256,7 +256,7 @@ def run_alerts(
         session=session,
         sleep=sleep,
         now=now,
-        report=lambda line: print(line, file=out),
+        report=report,
     )
 
 
@@ -353,39 +353,24 @@ def _recovery_facts(
     }
 
 
-def _print_plan(due: pd.DataFrame, out: TextIO, *, has_channels: bool) -> RunResult:
+def _report_plan(
+    due: pd.DataFrame, report: Callable[[str], None], *, has_channels: bool
+) -> RunResult:
     if not has_channels:
-        print(
+        report(
             "No channel is configured (set SLACK_WEBHOOK_URL or TEAMS_WEBHOOK_URL); "
-            "showing what would be sent to each.",
-            file=out,
+            "showing what would be sent to each."
         )
     groups = list(due.groupby(["channel", "product"], sort=True))
     for (channel, _product), group in groups:
         facts = [json.loads(p) for p in group.sort_values("raised_at")["payload"]]
-        print(f"would send {channel}: {message_text(facts)}", file=out)
+        report(f"would send {channel}: {message_text(facts)}")
         if facts[0].get("insight"):
-            print(f"  top fix: {facts[0]['insight']}", file=out)
-        print(f"  link: {facts[0]['link']}", file=out)
+            report(f"  top fix: {facts[0]['insight']}")
+        report(f"  link: {facts[0]['link']}")
     if not groups:
-        print("Nothing to send.", file=out)
+        report("Nothing to send.")
     return RunResult(sent=0, failed=0, planned=len(groups))
-
-
-def main_alerts(args: argparse.Namespace) -> int:
-    """The ``alerts`` command: 0 delivered (or nothing due), 1 a delivery failed."""
-    is_dry_run = bool(getattr(args, "dry_run", False))
-    if not is_dry_run and not channels_from_env(os.environ):
-        print(
-            "error: no alert channel: set SLACK_WEBHOOK_URL or TEAMS_WEBHOOK_URL "
-            "(or use --dry-run)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
-    result = run_alerts(Store.from_env(), load_portfolio(), is_dry_run=is_dry_run)
-    if not is_dry_run and result.sent == 0 and result.failed == 0:
-        print("Nothing to send.")
-    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def _number(value: object) -> float | None:

@@ -185,9 +185,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from reliability import alerts
+    from reliability import alerts_cli
 
-    return int(alerts.main_alerts(args))
+    return int(alerts_cli.main_alerts(args))
 
 
 # -- parser ------------------------------------------------------------------------

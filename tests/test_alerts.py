@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from reliability import alert_delivery, alerts, snapshot
+from reliability import alert_delivery, alerts, alerts_cli, snapshot
 from reliability.config import AlertRules, Portfolio
 from reliability.demo import STORIES
 from reliability.store import Store
@@ -66,6 +66,7 @@ def posted(server: HTTPServer, path: str) -> list[dict]:
 def run(
     store: Store, portfolio: Portfolio, *, now: dt.datetime = NOW, **kwargs
 ) -> alerts.RunResult:
+    kwargs.setdefault("report", print)
     return alerts.run_alerts(store, portfolio, now=now, sleep=lambda _: None, **kwargs)
 
 
@@ -208,7 +209,10 @@ def test_alerts_exit_code_is_1_when_a_delivery_fails(
     )
     teams_ok(hooks)
 
-    assert alerts.main_alerts(argparse.Namespace(dry_run=False)) == alerts.EXIT_FAILED
+    assert (
+        alerts_cli.main_alerts(argparse.Namespace(dry_run=False))
+        == alerts_cli.EXIT_FAILED
+    )
 
 
 def test_alerts_a_recovered_product_sends_one_recovery_message(
@@ -284,7 +288,8 @@ def test_alerts_dry_run_prints_and_neither_sends_nor_writes(
 
 def test_alerts_command_without_a_channel_is_bad_input(demo_env: Store) -> None:
     assert (
-        alerts.main_alerts(argparse.Namespace(dry_run=False)) == alerts.EXIT_BAD_INPUT
+        alerts_cli.main_alerts(argparse.Namespace(dry_run=False))
+        == alerts_cli.EXIT_BAD_INPUT
     )
 
 
