@@ -56,11 +56,15 @@ class Snapshot:
     overrides: Mapping[str, scoring.Overrides]
     cube: DimensionCube
     latest_values: pd.DataFrame  # ``values`` on ``as_of``, indexed by product
+    latest_dimensions: pd.DataFrame  # ``dimensions`` on ``as_of``, the same way
 
     def today(self) -> pd.DataFrame:
-        """Rows of ``dimensions`` for ``as_of`` only, indexed by product."""
-        rows = self.dimensions[self.dimensions["day"] == self.as_of]
-        return rows.set_index("product")
+        """Rows of ``dimensions`` for ``as_of`` only, indexed by product.
+
+        Taken once when the snapshot is built: pages ask for it on every rerun.
+        Shared; do not mutate.
+        """
+        return self.latest_dimensions
 
     def values_today(self) -> pd.DataFrame:
         """Metric values on ``as_of``, indexed by product; shared, do not mutate."""
@@ -178,6 +182,7 @@ def build_snapshot(
         overrides=overrides,
         cube=DimensionCube.from_frame(dimensions, products["slug"]),
         latest_values=values[values["day"] == as_of].set_index("product"),
+        latest_dimensions=dimensions[dimensions["day"] == as_of].set_index("product"),
     )
 
 
