@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.common import CHROMIUM, ROOT, Result, Settings, demo_store
+from benchmarks.common import CHROMIUM, Result, Settings, demo_store
 
-# Flags that keep Debian's chromium quiet and quick in a container (measurements.md).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+# The app server and browser are the ones the end-to-end tests drive.
+from tests.e2e.screenshots import launch, serve
+
 TABLE = "[data-testid=stDataFrame]"
 VIEWPORT = {"width": 1600, "height": 1000}
 PAINT_TIMEOUT_MS = 60_000
@@ -33,9 +27,7 @@ def run(settings: Settings, size: int) -> list[Result]:
 
     store = demo_store(settings, size)
     with serve(store.path) as (base, process), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         try:
             cold = [_paint(browser, base) for _ in range(settings.heavy_repeat + 1)]
             warm = _warm_paints(browser, base, settings.heavy_repeat)
@@ -92,34 +84,6 @@ def _missing_prerequisite() -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def serve(
-    db_path: Path, timeout_seconds: float = 60.0
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run ``streamlit run app.py`` on a free port; yield its URL and process."""
-    port = _free_port()
-    env = {**os.environ, "RELIABILITY_DB": str(db_path)}
-    env.pop("RELIABILITY_CONFIG", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py",
-               "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_until_healthy(base, process, timeout_seconds)
-        yield base, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def peak_rss_kib(pid: int) -> int:
     """Sum of the peak resident sizes (VmHWM) of ``pid`` and its descendants."""
     return sum(_vm_hwm_kib(p) for p in [pid, *_descendants(pid)])
@@ -149,24 +113,3 @@ def _vm_hwm_kib(pid: int) -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_healthy(
-    base: str, process: subprocess.Popen[bytes], timeout_seconds: float
-) -> None:
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(base + "_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit did not answer on {base} in {timeout_seconds:.0f}s")

@@ -18,10 +18,10 @@ import streamlit
 
 from reliability.demo import build_demo
 from reliability.store import Store
+from tests.e2e.screenshots import CHROMIUM as CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PATH = ROOT / "app.py"
-CHROMIUM = Path("/usr/bin/chromium")
 # A fixed last day keeps the demo, and so the work measured, the same every run.
 DEMO_END = dt.date(2026, 11, 30)
 # A product every demo portfolio has, for the product page.

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from reliability.demo import build_demo
 from reliability.store import Store
@@ -13,6 +14,16 @@ from reliability.store import Store
 APP_PATH = str(Path(__file__).resolve().parent.parent / "app.py")
 # A fixed last day keeps the demo's dates, and so every derived figure, stable.
 DEMO_END = dt.date(2026, 11, 30)
+
+
+def open_page(page: str | None = None, **params: str) -> AppTest:
+    """Run the app in AppTest on ``page`` (the overview by default) with ``params``."""
+    at = AppTest.from_file(APP_PATH, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if page is not None:
+        at.switch_page(page)
+    return at.run()
 
 
 @pytest.fixture(autouse=True)

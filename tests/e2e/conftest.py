@@ -18,7 +18,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 @pytest.fixture(scope="module")
 def app_url(demo_store: Store) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, reading the session's demo file."""
-    with serve(demo_store.path) as base:
+    with serve(demo_store.path) as (base, _process):
         yield base
 
 

@@ -45,10 +45,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(db_path: Path, timeout_seconds: float = 45.0) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port; yield its base URL."""
+def serve(
+    db_path: Path, timeout_seconds: float = 45.0
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run ``streamlit run app.py`` on a free port; yield its base URL and process.
+
+    The e2e tests, ``make screenshots`` and the browser benchmark all use it.
+    """
     port = free_port()
-    env = {**os.environ, "RELIABILITY_DB": str(db_path), "MALLOC_ARENA_MAX": "2"}
+    env = {**os.environ, "RELIABILITY_DB": str(db_path)}
     env.pop("RELIABILITY_CONFIG", None)
     command = [
         sys.executable,
@@ -75,7 +80,7 @@ def serve(db_path: Path, timeout_seconds: float = 45.0) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}/"
         try:
             _wait_until_healthy(base, process, log, timeout_seconds)
-            yield base
+            yield base, process
         finally:
             process.terminate()
             try:
@@ -168,7 +173,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "demo.duckdb"
         build_demo(Store(db_path), end=DEMO_END)
-        with serve(db_path) as base:
+        with serve(db_path) as (base, _process):
             for path in capture(base, out_dir):
                 print(path)
     return 0

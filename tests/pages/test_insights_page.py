@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from reliability.store import Store
+from tests.conftest import open_page
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 INSIGHTS_PAGE = "app_pages/insights.py"
 
 
 def _insights_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(INSIGHTS_PAGE)
-    return at.run()
+    return open_page(INSIGHTS_PAGE, **params)
 
 
 def _overall(at: AppTest) -> str:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from reliability.scoring import DEFAULT_WEIGHTS
 from reliability.store import Store
 from reliability.ui.state import View, read_view
-from tests.conftest import APP_PATH
+from tests.conftest import open_page
 
 PAGES = [
     pytest.param("app_pages/overview.py", id="overview"),
@@ -25,11 +25,7 @@ DEMO = {
 
 
 def run(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP_PATH, default_timeout=30)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    return at.run()
+    return open_page(page, **params)
 
 
 def shared_link(at: AppTest) -> dict[str, list[str]]:

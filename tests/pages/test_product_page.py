@@ -7,17 +7,13 @@ from streamlit.testing.v1 import AppTest
 
 from reliability.demo import HOSTILE_TITLE, STORIES
 from reliability.store import Store
-from tests.conftest import APP_PATH
+from tests.conftest import open_page
 
 PAGE = "app_pages/product.py"
 
 
 def run_product(**params: str) -> AppTest:
-    at = AppTest.from_file(APP_PATH, default_timeout=30)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    return at.run()
+    return open_page(PAGE, **params)
 
 
 def dataframe_with(at: AppTest, column: str):  # noqa: ANN201

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from streamlit.testing.v1 import AppTest
-
 from reliability.store import Store
-from tests.conftest import APP_PATH
+from tests.conftest import open_page
 
 
 def test_sources_page_shows_freshness_coverage_and_runs(demo_env: Store) -> None:
-    at = AppTest.from_file(APP_PATH, default_timeout=60)
-    at.run()
-    at.switch_page("app_pages/sources.py").run()
+    at = open_page("app_pages/sources.py")
 
     assert not at.exception
     assert at.title[0].value == "Data sources"

@@ -7,17 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 from streamlit.testing.v1 import AppTest
 
 from reliability.store import Store
-from tests.conftest import APP_PATH
+from tests.conftest import open_page
 
 PAGE = "app_pages/trends.py"
 
 
 def run_trends(**params: str) -> AppTest:
-    at = AppTest.from_file(APP_PATH, default_timeout=30)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    return at.run()
+    return open_page(PAGE, **params)
 
 
 def names(frame) -> list[str]:  # noqa: ANN001
