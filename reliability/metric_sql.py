@@ -100,3 +100,29 @@ def products_with(
         """,
         [source],
     ).df()
+
+
+def source_counts(
+    con: duckdb.DuckDBPyConnection,
+    deltas_sql: str,
+    first: dt.date,
+    names: tuple[str, ...],
+    *,
+    source: str,
+    table: str,
+) -> pd.DataFrame:
+    """``running_counts`` kept to the products whose ``source`` delivered data.
+
+    A product that never synced the source has no counts at all (missing), not
+    counts of 0 that would read as perfect.
+    """
+    wide = running_counts(con, deltas_sql, first, names)
+    if wide.empty:
+        return wide
+    has_data = set(products_with(con, source, table)["product"])
+    return wide[wide["product"].isin(has_data)].copy()
+
+
+def ratio_or_best(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """``numerator / denominator``, and 1.0 where there was nothing to count."""
+    return (numerator / denominator).where(denominator > 0, 1.0)

@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from reliability.metric_sql import interval_deltas, products_with, running_counts
+from reliability.metric_sql import interval_deltas, ratio_or_best, source_counts
 
 PRIORITY_LEVEL_SQL = """
     CASE
@@ -83,17 +83,17 @@ def jira_counts(
             "CAST(resolved_day - INTERVAL 1 DAY AS DATE)",
         )
     )
-    wide = running_counts(con, " UNION ALL ".join(parts), first, JIRA_COUNTS)
+    wide = source_counts(
+        con,
+        " UNION ALL ".join(parts),
+        first,
+        JIRA_COUNTS,
+        source="jira",
+        table="jira_tickets",
+    )
     if wide.empty:
         return wide
-
-    has_data = set(products_with(con, "jira", "jira_tickets")["product"])
-    wide = wide[wide["product"].isin(has_data)].copy()
-    due = wide.get("_due", 0)
-    met = wide.get("_met", 0)
-    wide["sla_compliance_30d"] = (met / due).where(due > 0, 1.0)
-    if "open_high_priority" not in wide:
-        wide["open_high_priority"] = 0.0
+    wide["sla_compliance_30d"] = ratio_or_best(wide["_met"], wide["_due"])
     return wide[["product", "day", "sla_compliance_30d", "open_high_priority"]]
 
 

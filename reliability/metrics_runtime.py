@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from reliability.metric_sql import interval_deltas, products_with, running_counts
+from reliability.metric_sql import interval_deltas, ratio_or_best, source_counts
 
 
 def _create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
@@ -87,27 +87,16 @@ def sentry_counts(
             ),
         ]
     )
-    wide = running_counts(con, deltas, first, SENTRY_COUNTS)
+    wide = source_counts(
+        con, deltas, first, SENTRY_COUNTS, source="sentry", table="sentry_issues"
+    )
     if wide.empty:
         return wide
-
-    has_data = set(products_with(con, "sentry", "sentry_issues")["product"])
-    wide = wide[wide["product"].isin(has_data)].copy()
-    seen = wide.get("_first_seen_90d", 0)
-    resolved_count = wide.get("_resolved_of_90d", 0)
-    wide["resolution_rate_90d"] = (resolved_count / seen).where(seen > 0, 1.0)
-    for name in ("open_critical_issues", "new_issues_30d"):
-        if name not in wide:
-            wide[name] = 0.0
-    return wide[
-        [
-            "product",
-            "day",
-            "open_critical_issues",
-            "new_issues_30d",
-            "resolution_rate_90d",
-        ]
-    ]
+    wide["resolution_rate_90d"] = ratio_or_best(
+        wide["_resolved_of_90d"], wide["_first_seen_90d"]
+    )
+    columns = ["open_critical_issues", "new_issues_30d", "resolution_rate_90d"]
+    return wide[["product", "day", *columns]]
 
 
 def sentry_mttr(
