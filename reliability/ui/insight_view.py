@@ -20,7 +20,6 @@ from reliability.scoring import (
 from reliability.snapshot import Snapshot
 from reliability.store import Store, StoreVersion
 from reliability.ui.frame import Context
-from reliability.ui.widgets import PRODUCT_PAGE
 
 ALL_PRODUCTS = ""
 _GATES = ["OK", "WARN", "ERROR"]
@@ -129,10 +128,7 @@ def insights_section(ctx: Context, slugs: Sequence[str]) -> None:
 
 
 def _insight_table(table: pd.DataFrame, ctx: Context, *, key: str) -> None:
-    links = [
-        f"{ctx.view.link(PRODUCT_PAGE, product=slug)}#{name.replace('#', '')}"
-        for slug, name in zip(table["product"], table["name"], strict=True)
-    ]
+    links = ctx.view.product_links(table["product"], table["name"])
     statuses = [
         before if before == after else f"{before} → {after}"
         for before, after in zip(
@@ -272,9 +268,7 @@ def missing_data_section(ctx: Context, slugs: Sequence[str]) -> None:
     shown = pd.DataFrame(
         {
             "product": frame["name"],
-            "link": [
-                ctx.view.link(PRODUCT_PAGE, product=slug) for slug in frame["product"]
-            ],
+            "link": ctx.view.product_links(frame["product"]),
             "source": frame["source"].map(insights.SOURCE_LABELS),
             "missing": frame["missing"],
             "kind": frame["kind"],

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from reliability.scoring import DEFAULT_WEIGHTS, DIMENSIONS, STATUSES
 
+PRODUCT_URL_PATH = "product"  # the product page's url_path in app.py
 WINDOWS = (30, 60, 90)
 DEFAULT_WINDOW = 90
 # Overview orderings: key -> (label, column, ascending).
@@ -69,6 +70,25 @@ class View:
         }
         query = urlencode(params)
         return f"{page}?{query}" if query else page
+
+    def product_links(
+        self, slugs: Iterable[str], names: Iterable[str] | None = None
+    ) -> list[str]:
+        """Links to each product's page with this view, for a table's link column.
+
+        With ``names``, each link carries its product's name in the fragment (which
+        the app never reads), so a link column can show the name. The view's part
+        of the query is encoded once, not once per row.
+        """
+        rest = {k: v for k, v in self.query_params().items() if k != "product"}
+        tail = f"&{urlencode(rest)}" if rest else ""
+        links = [
+            f"{PRODUCT_URL_PATH}?{urlencode({'product': slug})}{tail}" for slug in slugs
+        ]
+        if names is None:
+            return links
+        fragments = (name.replace("#", "") for name in names)
+        return [f"{link}#{name}" for link, name in zip(links, fragments, strict=True)]
 
 
 def read_view(

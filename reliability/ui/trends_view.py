@@ -81,11 +81,7 @@ def product_table(
     if rows.empty:
         st.caption("None.")
         return
-    # The name rides in the link's fragment so that the link column can show it.
-    links = [
-        f"{ctx.view.link('product', product=slug)}#{name.replace('#', '')}"
-        for slug, name in zip(rows["slug"], rows["name"], strict=True)
-    ]
+    links = ctx.view.product_links(rows["slug"], rows["name"])
     frame = pd.DataFrame(
         {
             "product": links,

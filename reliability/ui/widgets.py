@@ -17,7 +17,7 @@ from reliability.scoring import (
     WARNING,
 )
 from reliability.snapshot import Snapshot
-from reliability.ui.state import View
+from reliability.ui.state import PRODUCT_URL_PATH, View
 
 # Markdown labels with a coloured dot; plain Unicode, so no emoji font is needed.
 STATUS_BADGES = {
@@ -26,7 +26,7 @@ STATUS_BADGES = {
     CRITICAL: ":red[●] Critical",
     NO_DATA: ":gray[●] No data",
 }
-PRODUCT_PAGE = "product"
+PRODUCT_PAGE = PRODUCT_URL_PATH
 
 
 def as_of_caption(snap: Snapshot) -> None:
@@ -94,10 +94,7 @@ def display_frame(shown: pd.DataFrame, view: View) -> pd.DataFrame:
     The product column holds a link to the product page; its text comes from the
     link's fragment, which the app never reads.
     """
-    links = [
-        f"{view.link(PRODUCT_PAGE, product=slug)}#{name.replace('#', '')}"
-        for slug, name in zip(shown["slug"], shown["name"], strict=True)
-    ]
+    links = view.product_links(shown["slug"], shown["name"])
     frame = pd.DataFrame(
         {
             "rank": shown["rank"],
