@@ -7,7 +7,6 @@ file, the product and the key, so the user can fix it without reading code.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
@@ -16,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.scoring import DIMENSIONS, METRICS_BY_NAME, Overrides
+from reliability import config_values as check
+
+# Re-exported: the CLI, pages and tests catch it from here.
+from reliability.config_values import ConfigError as ConfigError
+from reliability.scoring import Overrides
 
 DEFAULT_CONFIG_PATH = Path("data/portfolio.toml")
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
@@ -41,7 +44,6 @@ _PRODUCT_KEYS = {
 }
 _TOP_KEYS = {"defaults", "thresholds", "products", "alerts", "insights"}
 _DEFAULT_KEYS = {"slo"}
-_ANCHOR_KEYS = {"good", "bad", "weight"}
 _ALERT_KEYS = {
     "band_drop",
     "delta_7d",
@@ -51,26 +53,6 @@ _ALERT_KEYS = {
     "mute",
 }
 _INSIGHT_KEYS = {"tier1_factor"}
-
-
-class ConfigError(Exception):
-    """The portfolio file cannot be read or says something we cannot use."""
-
-    def __init__(
-        self,
-        path: Path | str,
-        message: str,
-        *,
-        product: str | None = None,
-        key: str | None = None,
-    ) -> None:
-        where = [str(path)]
-        if product:
-            where.append(f"product {product!r}")
-        if key:
-            where.append(f"key {key!r}")
-        super().__init__(f"{': '.join(where)}: {message}")
-        self.path, self.product, self.key = str(path), product, key
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,12 +154,14 @@ def load_portfolio(path: Path | str | None = None) -> Portfolio | None:
 
 def parse_portfolio(document: Mapping[str, Any], path: Path | str) -> Portfolio:
     """Validate a parsed TOML document and build the portfolio from it."""
-    _reject_unknown(document, _TOP_KEYS, path, None, prefix="")
-    defaults = _table(document, "defaults", path, None)
-    _reject_unknown(defaults, _DEFAULT_KEYS, path, None, prefix="defaults.")
-    default_slo = _slo(defaults.get("slo", DEFAULT_SLO), path, None, "defaults.slo")
-    global_thresholds = _thresholds(
-        _table(document, "thresholds", path, None), path, None
+    check.reject_unknown(document, _TOP_KEYS, path, None, prefix="")
+    defaults = check.table(document, "defaults", path, None)
+    check.reject_unknown(defaults, _DEFAULT_KEYS, path, None, prefix="defaults.")
+    default_slo = check.slo(
+        defaults.get("slo", DEFAULT_SLO), path, None, "defaults.slo"
+    )
+    global_thresholds = check.thresholds_table(
+        check.table(document, "thresholds", path, None), path, None
     )
 
     raw_products = document.get("products", [])
@@ -195,10 +179,10 @@ def parse_portfolio(document: Mapping[str, Any], path: Path | str) -> Portfolio:
         seen.add(product.slug)
         products.append(product)
 
-    alerts = _alerts(_table(document, "alerts", path, None), path)
-    insights = _table(document, "insights", path, None)
-    _reject_unknown(insights, _INSIGHT_KEYS, path, None, prefix="insights.")
-    factor = _number(
+    alerts = _alerts(check.table(document, "alerts", path, None), path)
+    insights = check.table(document, "insights", path, None)
+    check.reject_unknown(insights, _INSIGHT_KEYS, path, None, prefix="insights.")
+    factor = check.number(
         insights.get("tier1_factor", 2.0), path, None, "insights.tier1_factor"
     )
     return Portfolio(
@@ -217,35 +201,12 @@ def _product(
     default_slo: float,
     global_thresholds: dict[str, dict[str, float]],
 ) -> Product:
-    slug = raw.get("slug")
-    label = slug if isinstance(slug, str) else f"#{position}"
-    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
-        raise ConfigError(
-            path,
-            f"slug must be lowercase letters, digits and dashes, not {slug!r}",
-            product=label,
-            key="slug",
-        )
-    _reject_unknown(raw, _PRODUCT_KEYS, path, slug, prefix="")
+    slug = _slug(raw, path, position)
+    check.reject_unknown(raw, _PRODUCT_KEYS, path, slug, prefix="")
+    tier = _tier(raw, path, slug)
+    jira_sla = _jira_sla(raw, path, slug)
 
-    tier = raw.get("tier", 3)
-    if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 9:
-        raise ConfigError(
-            path,
-            f"tier must be a whole number 1..9, not {tier!r}",
-            product=slug,
-            key="tier",
-        )
-    jira_sla = _string(raw.get("jira_sla", "priority"), path, slug, "jira_sla")
-    if jira_sla not in JIRA_SLA_MODES:
-        raise ConfigError(
-            path,
-            f"jira_sla must be 'priority' or 'jsm', not {jira_sla!r}",
-            product=slug,
-            key="jira_sla",
-        )
-
-    own = _thresholds(_table(raw, "thresholds", path, slug), path, slug)
+    own = check.thresholds_table(check.table(raw, "thresholds", path, slug), path, slug)
     merged = {
         name: {**global_thresholds.get(name, {}), **own.get(name, {})}
         for name in {*global_thresholds, *own}
@@ -258,171 +219,77 @@ def _product(
 
     return Product(
         slug=slug,
-        name=_string(raw.get("name", slug), path, slug, "name"),
-        team=_string(raw.get("team", "Unassigned"), path, slug, "team"),
+        name=check.string(raw.get("name", slug), path, slug, "name"),
+        team=check.string(raw.get("team", "Unassigned"), path, slug, "team"),
         tier=tier,
-        slo=_slo(raw.get("slo", default_slo), path, slug, "slo"),
-        sentry_projects=_strings(raw, "sentry_projects", path, slug),
-        sonar_projects=_strings(raw, "sonar_projects", path, slug),
-        jira_jql=_optional_string(raw, "jira_jql", path, slug),
+        slo=check.slo(raw.get("slo", default_slo), path, slug, "slo"),
+        sentry_projects=check.strings(raw, "sentry_projects", path, slug),
+        sonar_projects=check.strings(raw, "sonar_projects", path, slug),
+        jira_jql=check.optional_string(raw, "jira_jql", path, slug),
         jira_sla=jira_sla,
-        azure_workspace=_optional_string(raw, "azure_workspace", path, slug),
-        azure_roles=_strings(raw, "azure_roles", path, slug),
-        azure_app_id=_optional_string(raw, "azure_app_id", path, slug),
+        azure_workspace=check.optional_string(raw, "azure_workspace", path, slug),
+        azure_roles=check.strings(raw, "azure_roles", path, slug),
+        azure_app_id=check.optional_string(raw, "azure_app_id", path, slug),
         thresholds=merged,
         mute_alerts=mute,
     )
 
 
-def _thresholds(
-    table: Mapping[str, Any], path: Path | str, product: str | None
-) -> dict[str, dict[str, float]]:
-    """Read ``thresholds.<dimension>.<metric>.{good,bad,weight}``."""
-    result: dict[str, dict[str, float]] = {}
-    for dim, metrics in table.items():
-        key = f"thresholds.{dim}"
-        if dim not in DIMENSIONS:
-            raise ConfigError(
-                path,
-                f"unknown dimension (one of {', '.join(DIMENSIONS)})",
-                product=product,
-                key=key,
-            )
-        if not isinstance(metrics, dict):
-            raise ConfigError(path, "must be a table", product=product, key=key)
-        for name, anchors in metrics.items():
-            metric_key = f"{key}.{name}"
-            metric = METRICS_BY_NAME.get(name)
-            if metric is None or metric.dimension != dim:
-                raise ConfigError(
-                    path, f"unknown metric in {dim}", product=product, key=metric_key
-                )
-            if not isinstance(anchors, dict):
-                raise ConfigError(
-                    path, "must be a table", product=product, key=metric_key
-                )
-            _reject_unknown(
-                anchors, _ANCHOR_KEYS, path, product, prefix=f"{metric_key}."
-            )
-            if metric.kind != "linear" and set(anchors) - {"weight"}:
-                raise ConfigError(
-                    path,
-                    "this metric has fixed scores; only its weight can change",
-                    product=product,
-                    key=metric_key,
-                )
-            values = {
-                k: _number(v, path, product, f"{metric_key}.{k}")
-                for k, v in anchors.items()
-            }
-            if values.get("weight", 0) < 0:
-                raise ConfigError(
-                    path,
-                    "weight must be 0 or more",
-                    product=product,
-                    key=f"{metric_key}.weight",
-                )
-            result[name] = values
-    return result
+def _slug(raw: Mapping[str, Any], path: Path | str, position: int) -> str:
+    slug = raw.get("slug")
+    label = slug if isinstance(slug, str) else f"#{position}"
+    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+        raise ConfigError(
+            path,
+            f"slug must be lowercase letters, digits and dashes, not {slug!r}",
+            product=label,
+            key="slug",
+        )
+    return slug
+
+
+def _tier(raw: Mapping[str, Any], path: Path | str, slug: str) -> int:
+    tier = raw.get("tier", 3)
+    if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 9:
+        raise ConfigError(
+            path,
+            f"tier must be a whole number 1..9, not {tier!r}",
+            product=slug,
+            key="tier",
+        )
+    return tier
+
+
+def _jira_sla(raw: Mapping[str, Any], path: Path | str, slug: str) -> str:
+    jira_sla = check.string(raw.get("jira_sla", "priority"), path, slug, "jira_sla")
+    if jira_sla not in JIRA_SLA_MODES:
+        raise ConfigError(
+            path,
+            f"jira_sla must be 'priority' or 'jsm', not {jira_sla!r}",
+            product=slug,
+            key="jira_sla",
+        )
+    return jira_sla
 
 
 def _alerts(table: Mapping[str, Any], path: Path | str) -> AlertRules:
-    _reject_unknown(table, _ALERT_KEYS, path, None, prefix="alerts.")
+    check.reject_unknown(table, _ALERT_KEYS, path, None, prefix="alerts.")
     flags = {}
     for key in ("band_drop", "forecast_critical", "error_budget_burn"):
         value = table.get(key, True)
         if not isinstance(value, bool):
             raise ConfigError(path, "must be true or false", key=f"alerts.{key}")
         flags[key] = value
-    cooldown = _number(
+    cooldown = check.number(
         table.get("cooldown_hours", 24.0), path, None, "alerts.cooldown_hours"
     )
     if cooldown < 0:
         raise ConfigError(path, "must be 0 or more", key="alerts.cooldown_hours")
     return AlertRules(
-        delta_7d=_number(table.get("delta_7d", -10.0), path, None, "alerts.delta_7d"),
+        delta_7d=check.number(
+            table.get("delta_7d", -10.0), path, None, "alerts.delta_7d"
+        ),
         cooldown_hours=cooldown,
-        mute=_strings(table, "mute", path, None, prefix="alerts."),
+        mute=check.strings(table, "mute", path, None, prefix="alerts."),
         **flags,
     )
-
-
-def _reject_unknown(
-    table: Mapping[str, Any],
-    allowed: set[str],
-    path: Path | str,
-    product: str | None,
-    *,
-    prefix: str,
-) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(
-                path,
-                f"unknown key (expected one of {', '.join(sorted(allowed))})",
-                product=product,
-                key=f"{prefix}{key}",
-            )
-
-
-def _table(
-    parent: Mapping[str, Any], key: str, path: Path | str, product: str | None
-) -> Mapping[str, Any]:
-    value = parent.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(path, "must be a table", product=product, key=key)
-    return value
-
-
-def _string(value: Any, path: Path | str, product: str | None, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(
-            path, f"must be a non-empty string, not {value!r}", product=product, key=key
-        )
-    return value
-
-
-def _optional_string(
-    raw: Mapping[str, Any], key: str, path: Path | str, product: str | None
-) -> str | None:
-    return None if key not in raw else _string(raw[key], path, product, key)
-
-
-def _strings(
-    raw: Mapping[str, Any],
-    key: str,
-    path: Path | str,
-    product: str | None,
-    *,
-    prefix: str = "",
-) -> tuple[str, ...]:
-    value = raw.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(
-            path, "must be a list of strings", product=product, key=prefix + key
-        )
-    return tuple(value)
-
-
-def _number(value: Any, path: Path | str, product: str | None, key: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-    ):
-        raise ConfigError(
-            path, f"must be a number, not {value!r}", product=product, key=key
-        )
-    return float(value)
-
-
-def _slo(value: Any, path: Path | str, product: str | None, key: str) -> float:
-    slo = _number(value, path, product, key)
-    if not 0 < slo < 100:
-        raise ConfigError(
-            path,
-            f"must be a percentage between 0 and 100 (exclusive), not {slo:g}",
-            product=product,
-            key=key,
-        )
-    return slo

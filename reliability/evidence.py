@@ -1,17 +1,15 @@
-"""What lies behind one product's score: the breakdown and the raw rows.
+"""What lies behind one product's score: the raw rows a team acts on.
 
-``breakdown`` explains the overall score metric by metric from a snapshot. The
-other functions are read-only queries on the store for the evidence a team acts
-on: the open Sentry issues that weigh most, Jira SLA breaches and old
-high-priority tickets, the Sonar gate and measures, and availability against the
-SLO. Every query takes the day the scores are as of, so the evidence matches
-the score shown even when the file holds later rows.
+Read-only queries on the store, by source: the open Sentry issues that weigh
+most, Jira SLA breaches and old high-priority tickets, the Sonar gate and
+measures, and availability against the SLO. Every query takes the day the scores are as of, so the evidence matches
+the score shown even when the file holds later rows. The metric-by-metric
+``breakdown`` lives in ``reliability.score_breakdown`` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,15 +17,11 @@ import pandas as pd
 
 from reliability import slo
 from reliability.metrics_operations import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
-from reliability.scoring import (
-    DIMENSIONS,
-    METRICS,
-    Metric,
-    Overrides,
-    apply_overrides,
-    normalise_weights,
-)
-from reliability.snapshot import Snapshot
+
+# Re-exported: the product page and its tests read the breakdown from here.
+from reliability.score_breakdown import MISSING_HINTS as MISSING_HINTS
+from reliability.score_breakdown import SOURCE_HINTS as SOURCE_HINTS
+from reliability.score_breakdown import breakdown as breakdown
 from reliability.store import Store
 
 # Sentry levels in the order an issue weighs: fatal and error count against
@@ -45,132 +39,6 @@ SONAR_MEASURES = (
     "sqale_rating",
     "ncloc",
 )
-
-# What would supply a missing metric, for the "why this score" table.
-SOURCE_HINTS = {
-    "runtime": "no Sentry data: map the product's Sentry projects and sync",
-    "quality": "no SonarCloud analysis: map the product's Sonar project keys and sync",
-    "operations": "no Jira tickets: set the product's JQL and sync",
-    "system_health": "no Azure requests: map the product's Application Insights apps and sync",
-}
-MISSING_HINTS = {
-    "crash_free_sessions": "no Sentry sessions: enable release health in the SDKs",
-    "mttr_days": "no issue was resolved in the last 90 days",
-    "mttr_hours": "no high-priority ticket was resolved in the last 30 days",
-    "first_response_hours": "no ticket created in the last 30 days has had a response",
-    "quality_gate": "no quality gate status: define a gate in SonarCloud",
-    "coverage": "no coverage: upload test coverage reports to SonarCloud",
-    "security_hotspots_reviewed": "no hotspot review figure: review hotspots in SonarCloud",
-    "p95_response_ms": "no response times: send request durations to Application Insights",
-}
-
-
-def breakdown(
-    snapshot: Snapshot, product: str, weights: Mapping[str, float]
-) -> pd.DataFrame:
-    """Every metric of ``product`` today and the overall points it costs.
-
-    One row per metric, in ``METRICS`` order. Columns: ``dimension``, ``metric``,
-    ``label``, ``unit``, ``kind``, ``value`` (None when missing), ``good``,
-    ``bad``, ``sub`` (0..100, NaN when missing), ``weight`` (the metric's weight
-    in its dimension), ``share`` (its share of the overall, 0..1, 0 when
-    missing), ``points_lost`` (``(100 - sub) * share``; the column sums to
-    ``100 - overall``) and ``missing_reason``.
-    """
-    today = snapshot.dimensions[
-        (snapshot.dimensions["product"] == product)
-        & (snapshot.dimensions["day"] == snapshot.as_of)
-    ]
-    values = snapshot.values_today()
-    row = today.iloc[0] if not today.empty else None
-    own: Overrides | None = snapshot.overrides.get(product)
-    metrics = [apply_overrides(metric, own) for metric in METRICS]
-
-    subs = {
-        m.name: _float(row[f"sub_{m.name}"]) if row is not None else np.nan
-        for m in metrics
-    }
-    dim_shares = _dimension_shares(row, weights)
-    frame = pd.DataFrame(
-        [
-            {
-                "dimension": m.dimension,
-                "metric": m.name,
-                "label": m.label,
-                "unit": m.unit,
-                "kind": m.kind,
-                "value": _value(values, product, m.name),
-                "good": m.good,
-                "bad": m.bad,
-                "sub": subs[m.name],
-                "weight": m.weight,
-            }
-            for m in metrics
-        ]
-    )
-
-    present = frame["sub"].notna()
-    present_weight = (
-        frame["weight"].where(present, 0.0).groupby(frame["dimension"]).transform("sum")
-    )
-    in_dim = (frame["weight"] / present_weight.where(present_weight > 0)).where(
-        present, 0.0
-    )
-    frame["share"] = in_dim.fillna(0.0) * frame["dimension"].map(dim_shares)
-    frame["points_lost"] = ((100.0 - frame["sub"]) * frame["share"]).where(present, 0.0)
-    frame["missing_reason"] = [
-        None if has else _missing_reason(m, frame, snapshot, product)
-        for m, has in zip(metrics, present, strict=True)
-    ]
-    return frame
-
-
-def _dimension_shares(
-    row: pd.Series | None, weights: Mapping[str, float]
-) -> dict[str, float]:
-    """Each dimension's share of the overall: its weight among those with data."""
-    normalised = normalise_weights(weights)
-    has_data = {d: row is not None and not np.isnan(_float(row[d])) for d in DIMENSIONS}
-    total = sum(normalised[d] for d in DIMENSIONS if has_data[d])
-    return {
-        d: normalised[d] / total if has_data[d] and total > 0 else 0.0
-        for d in DIMENSIONS
-    }
-
-
-def _missing_reason(
-    metric: Metric, frame: pd.DataFrame, snapshot: Snapshot, product: str
-) -> str:
-    sources = snapshot.products.set_index("slug").loc[product, "sources"]
-    source = {
-        "runtime": "sentry",
-        "quality": "sonar",
-        "operations": "jira",
-        "system_health": "azure",
-    }[metric.dimension]
-    dim_rows = frame[frame["dimension"] == metric.dimension]
-    has_source = source in list(sources if sources is not None else [])
-    if not has_source or dim_rows["sub"].isna().all():
-        return SOURCE_HINTS[metric.dimension]
-    return MISSING_HINTS.get(
-        metric.name, f"{SOURCE_HINTS[metric.dimension].split(':')[0]} for this measure"
-    )
-
-
-def _value(values: pd.DataFrame, product: str, name: str) -> object:
-    if product not in values.index or name not in values:
-        return None
-    value = values.at[product, name]
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _float(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return np.nan
 
 
 def _day_end(as_of: dt.date) -> dt.datetime:

@@ -1,4 +1,4 @@
-"""What to fix first, ranked by the overall points it would gain, and what is missing.
+"""What to fix first, ranked by the overall points it would gain.
 
 A gain is the product re-scored with ``scoring.score_frame`` with one metric moved
 to its target and everything else unchanged, under the weights in use, so it is
@@ -6,12 +6,12 @@ exactly the change the dashboard would show. The target is the metric's good
 anchor, or halfway to it for slow-moving measures far from it (``target_for``).
 
 Targets, evidence and actions are text built in ``insight_text`` from the metric
-values and the facts ``insight_details.load_details`` reads from the store.
+values and the facts ``insight_details.load_details`` reads from the store. What
+is missing is reported by ``reliability.missing_data``, re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -22,24 +22,38 @@ from reliability import scoring
 # The "X as X" names are re-exported: pages, alerts and tests use them from here.
 from reliability.insight_details import Details as Details
 from reliability.insight_details import load_details as load_details
-from reliability.insight_text import (
-    ACTIONS,
-    METRIC_GAPS,
-    SOURCE_FIXES,
-    SOURCE_LABELS,
-    evidence_text,
-    target_for,
-)
+from reliability.insight_text import ACTIONS, evidence_text
 from reliability.insight_text import HALFWAY_BELOW as HALFWAY_BELOW
 from reliability.insight_text import HALFWAY_METRICS as HALFWAY_METRICS
 from reliability.insight_text import RATING_LETTERS as RATING_LETTERS
+from reliability.insight_text import SOURCE_LABELS as SOURCE_LABELS
 from reliability.insight_text import Target as Target
 from reliability.insight_text import format_value as format_value
-from reliability.scoring import DIMENSION_SOURCES, DIMENSIONS, METRICS, Metric
+from reliability.insight_text import target_for as target_for
+from reliability.insight_values import plain, values_today
+from reliability.missing_data import MISSING_COLUMNS as MISSING_COLUMNS
+from reliability.missing_data import missing_data as missing_data
+from reliability.scoring import METRICS, Metric
 from reliability.snapshot import Snapshot
 
 DEFAULT_TIER1_FACTOR = 2.0
 MIN_GAIN = 0.05
+GAIN_COLUMNS = [
+    "product",
+    "metric",
+    "dimension",
+    "value",
+    "target",
+    "is_halfway",
+    "target_note",
+    "dimension_before",
+    "dimension_after",
+    "overall_before",
+    "overall_after",
+    "status_before",
+    "status_after",
+    "gain",
+]
 INSIGHT_COLUMNS = [
     "product",
     "name",
@@ -62,17 +76,6 @@ INSIGHT_COLUMNS = [
     "priority",
     "status_before",
     "status_after",
-]
-MISSING_COLUMNS = [
-    "product",
-    "name",
-    "source",
-    "dimension",
-    "kind",
-    "missing",
-    "metrics",
-    "uncovered_weight",
-    "fix",
 ]
 
 
@@ -110,34 +113,10 @@ def metric_gains(
     ``overall_before``/``_after``, ``status_before``/``_after`` and ``gain``
     (overall points, after minus before).
     """
-    today = _today(snapshot, products)
-    candidates = []
-    for product, row in today.iterrows():
-        own = snapshot.overrides.get(str(product))
-        for metric in METRICS:
-            target = target_for(
-                scoring.apply_overrides(metric, own), _plain(row[metric.name])
-            )
-            if target is not None:
-                candidates.append((product, metric, row[metric.name], target))
-    columns = [
-        "product",
-        "metric",
-        "dimension",
-        "value",
-        "target",
-        "is_halfway",
-        "target_note",
-        "dimension_before",
-        "dimension_after",
-        "overall_before",
-        "overall_after",
-        "status_before",
-        "status_after",
-        "gain",
-    ]
+    today = values_today(snapshot, products)
+    candidates = _candidates(snapshot, today)
     if not candidates:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=GAIN_COLUMNS)
 
     base = today.reset_index()[["product", *scoring.METRIC_NAMES]]
     position = {slug: i for i, slug in enumerate(base["product"])}
@@ -148,28 +127,53 @@ def metric_gains(
 
     before = scoring.score_frame(base, weights, snapshot.overrides).set_index("product")
     after = scoring.score_frame(moved, weights, snapshot.overrides)
-    rows = []
-    for i, (product, metric, value, target) in enumerate(candidates):
-        old, new = before.loc[product], after.iloc[i]
-        rows.append(
-            {
-                "product": product,
-                "metric": metric.name,
-                "dimension": metric.dimension,
-                "value": _plain(value),
-                "target": target.value,
-                "is_halfway": target.is_halfway,
-                "target_note": target.note,
-                "dimension_before": old[metric.dimension],
-                "dimension_after": new[metric.dimension],
-                "overall_before": old["overall"],
-                "overall_after": new["overall"],
-                "status_before": old["status"],
-                "status_after": new["status"],
-                "gain": new["overall"] - old["overall"],
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
+    rows = [
+        _gain_row(product, metric, value, target, before.loc[product], after.iloc[i])
+        for i, (product, metric, value, target) in enumerate(candidates)
+    ]
+    return pd.DataFrame(rows, columns=GAIN_COLUMNS)
+
+
+def _candidates(
+    snapshot: Snapshot, today: pd.DataFrame
+) -> list[tuple[str, Metric, object, Target]]:
+    """Each product and metric with a target, with today's value and the target."""
+    candidates = []
+    for product, row in today.iterrows():
+        own = snapshot.overrides.get(str(product))
+        for metric in METRICS:
+            target = target_for(
+                scoring.apply_overrides(metric, own), plain(row[metric.name])
+            )
+            if target is not None:
+                candidates.append((product, metric, row[metric.name], target))
+    return candidates
+
+
+def _gain_row(
+    product: str,
+    metric: Metric,
+    value: object,
+    target: Target,
+    old: pd.Series,
+    new: pd.Series,
+) -> dict[str, object]:
+    return {
+        "product": product,
+        "metric": metric.name,
+        "dimension": metric.dimension,
+        "value": plain(value),
+        "target": target.value,
+        "is_halfway": target.is_halfway,
+        "target_note": target.note,
+        "dimension_before": old[metric.dimension],
+        "dimension_after": new[metric.dimension],
+        "overall_before": old["overall"],
+        "overall_after": new["overall"],
+        "status_before": old["status"],
+        "status_after": new["status"],
+        "gain": new["overall"] - old["overall"],
+    }
 
 
 def insights(
@@ -223,7 +227,9 @@ def what_if(
     value: object,
 ) -> WhatIf:
     """Re-score ``product`` with ``metric`` set to ``value``, all else unchanged."""
-    base = _today(snapshot, [product]).reset_index()[["product", *scoring.METRIC_NAMES]]
+    base = values_today(snapshot, [product]).reset_index()[
+        ["product", *scoring.METRIC_NAMES]
+    ]
     if base.empty:
         raise KeyError(f"no metric values for product {product!r}")
     moved = base.astype({"quality_gate": object}).copy()
@@ -237,8 +243,8 @@ def what_if(
         product=product,
         metric=metric,
         dimension=dim,
-        value_before=_plain(base.at[0, metric]),
-        value_after=_plain(value),
+        value_before=plain(base.at[0, metric]),
+        value_after=plain(value),
         dimension_before=_number(old[dim]),
         dimension_after=_number(new[dim]),
         overall_before=_number(old["overall"]),
@@ -250,210 +256,9 @@ def what_if(
     )
 
 
-# -- missing data ------------------------------------------------------------------
-
-
-def missing_data(
-    snapshot: Snapshot,
-    weights: Mapping[str, float],
-    products: Iterable[str] | None = None,
-    *,
-    details: Mapping[str, Details] | None = None,
-) -> pd.DataFrame:
-    """What is not measured per product and source, and what that costs.
-
-    Columns are ``MISSING_COLUMNS``. ``uncovered_weight`` is the share of the
-    product's overall weight (0..1, under ``weights``) the gap leaves without data;
-    a product's entries add up to 1 - coverage. ``kind`` is "not configured",
-    "no data", "not measured", "no events" (nothing to configure) or "history"
-    (measured today, but the trend window has days without data).
-    """
-    w = scoring.normalise_weights(weights)
-    total = sum(w.values())
-    today = _today(snapshot, products)
-    info = snapshot.products.set_index("slug")
-    rows: list[dict[str, object]] = []
-    for slug, values in today.iterrows():
-        product = str(slug)
-        sources = (
-            set(_as_list(info.at[product, "sources"]))
-            if product in info.index
-            else set()
-        )
-        own = snapshot.overrides.get(product)
-        for dim in DIMENSIONS:
-            members = [scoring.apply_overrides(m, own) for m in scoring.metrics_of(dim)]
-            share = w[dim] / total
-            rows += _dimension_gaps(product, dim, members, values, sources, share)
-        rows += _history_gaps(snapshot, product, sources)
-        if details and details.get(product, Details()).is_jsm_without_sla:
-            rows.append(
-                _gap(
-                    product,
-                    "jira",
-                    "operations",
-                    "not measured",
-                    "no Jira Service Management SLA data: compliance uses the default priority targets",
-                    (),
-                    0.0,
-                    'add the SLA fields to the project\'s JSM SLAs, or set jira_sla = "priority"',
-                )
-            )
-
-    frame = pd.DataFrame(rows, columns=[c for c in MISSING_COLUMNS if c != "name"])
-    frame.insert(1, "name", frame["product"].map(info["name"]) if len(info) else None)
-    return frame.sort_values(
-        ["uncovered_weight", "product"], ascending=[False, True], ignore_index=True
-    )
-
-
-def _dimension_gaps(
-    product: str,
-    dim: str,
-    members: list[Metric],
-    values: pd.Series,
-    sources: set[str],
-    share: float,
-) -> list[dict[str, object]]:
-    missing = [m for m in members if _plain(values[m.name]) is None]
-    if not missing:
-        return []
-    dim_weight = sum(m.weight for m in members)
-
-    def uncovered(ms: list[Metric]) -> float:
-        return share * sum(m.weight for m in ms) / dim_weight if dim_weight > 0 else 0.0
-
-    source = DIMENSION_SOURCES[dim]
-    label = SOURCE_LABELS[source]
-    names = tuple(m.name for m in missing)
-    if source not in sources:
-        return [
-            _gap(
-                product,
-                source,
-                dim,
-                "not configured",
-                f"no {label} data: not configured",
-                names,
-                uncovered(missing),
-                SOURCE_FIXES[source],
-            )
-        ]
-    if len(missing) == len(members):
-        fix = (
-            f"run `python -m reliability sync --source {source} --product {product}` "
-            "and check the Data sources page for its last error"
-        )
-        return [
-            _gap(
-                product,
-                source,
-                dim,
-                "no data",
-                f"{label} is configured but has delivered no data",
-                names,
-                uncovered(missing),
-                fix,
-            )
-        ]
-
-    # Metrics that share one cause (no Azure requests) make one entry.
-    grouped: dict[tuple[str, str, str], list[Metric]] = {}
-    for metric in missing:
-        grouped.setdefault(METRIC_GAPS[metric.name], []).append(metric)
-    return [
-        _gap(
-            product,
-            source,
-            dim,
-            kind,
-            what,
-            tuple(m.name for m in ms),
-            uncovered(ms),
-            fix,
-        )
-        for (what, fix, kind), ms in grouped.items()
-    ]
-
-
-def _history_gaps(
-    snapshot: Snapshot, product: str, sources: set[str]
-) -> list[dict[str, object]]:
-    values = snapshot.values[snapshot.values["product"] == product]
-    if values.empty:
-        return []
-    rows = []
-    first_day, days = values["day"].min(), len(values)
-    for dim in DIMENSIONS:
-        source = DIMENSION_SOURCES[dim]
-        names = [m.name for m in scoring.metrics_of(dim)]
-        has_data = values[names].notna().any(axis=1).to_numpy()
-        if source not in sources or not has_data[-1] or has_data.all():
-            continue
-        start = values["day"].iloc[int(has_data.argmax())]
-        empty = int((~has_data).sum())
-        what = (
-            f"no {SOURCE_LABELS[source]} history before {start:%Y-%m-%d} "
-            f"({empty} of {days} days since {first_day:%Y-%m-%d} without data)"
-        )
-        fix = f"run `python -m reliability sync --source {source} --product {product} --full` to backfill"
-        rows.append(_gap(product, source, dim, "history", what, tuple(names), 0.0, fix))
-    return rows
-
-
-def _gap(
-    product: str,
-    source: str,
-    dim: str,
-    kind: str,
-    what: str,
-    metrics: tuple[str, ...],
-    uncovered: float,
-    fix: str,
-) -> dict[str, object]:
-    return {
-        "product": product,
-        "source": source,
-        "dimension": dim,
-        "kind": kind,
-        "missing": what,
-        "metrics": metrics,
-        "uncovered_weight": uncovered,
-        "fix": fix,
-    }
-
-
-# -- details from the store --------------------------------------------------------
-
-
 # -- helpers -------------------------------------------------------------------------
 
 
-def _today(snapshot: Snapshot, products: Iterable[str] | None) -> pd.DataFrame:
-    today = snapshot.values_today()
-    if products is not None:
-        today = today[today.index.isin(list(products))]
-    return today
-
-
-def _plain(value: object) -> object:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    return value
-
-
 def _number(value: object) -> float | None:
-    plain = _plain(value)
-    return None if plain is None else float(plain)  # type: ignore[arg-type]
-
-
-def _as_list(value: object) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    return [str(v) for v in value]  # type: ignore[attr-defined]
+    number = plain(value)
+    return None if number is None else float(number)  # type: ignore[arg-type]
