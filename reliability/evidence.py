@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reliability import slo
-from reliability.metrics_operations import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
+from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
 
 # Re-exported: the product page and its tests read the breakdown from here.
 from reliability.score_breakdown import MISSING_HINTS as MISSING_HINTS
@@ -92,19 +92,12 @@ def open_issues(
 
 
 def _tickets_sql() -> str:
-    targets = " ".join(
-        f"WHEN '{lvl}' THEN {h}" for lvl, h in RESOLUTION_TARGET_HOURS.items()
-    )
     return f"""
-        WITH leveled AS (
-            SELECT *, {PRIORITY_LEVEL_SQL} AS level FROM jira_tickets
-            WHERE product = $product AND created < $end
-        )
-        SELECT key, summary, level AS priority, status, created,
+        SELECT key, summary, {PRIORITY_LEVEL_SQL} AS priority, status, created,
                CASE WHEN resolved < $end THEN resolved END AS resolved,
-               coalesce(sla_due, created + to_hours(CASE level {targets} END)) AS due,
-               sla_met, url
-        FROM leveled"""
+               {DUE_AT_SQL} AS due, sla_met, url
+        FROM jira_tickets
+        WHERE product = $product AND created < $end"""
 
 
 def sla_breaches(

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from reliability.metrics_operations import PRIORITY_LEVEL_SQL, RESOLUTION_TARGET_HOURS
+from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
+from reliability.metrics_runtime import create_issue_states
 from reliability.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -45,15 +46,7 @@ def load_details(store: Store, as_of: dt.date) -> dict[str, Details]:
         with store.reading() as con:
             sonar = _sonar_facts(con, end)
             jira = _jira_facts(con, end)
-            sentry = con.execute(
-                """SELECT product, date_diff('second', min(first_seen), ?::TIMESTAMP) / 86400.0
-                   FROM sentry_issues
-                   WHERE level IN ('fatal', 'error') AND first_seen < ?
-                     AND (resolved_at IS NULL OR resolved_at >= ?
-                          OR (regressed_at > resolved_at AND regressed_at < ?))
-                   GROUP BY product""",
-                [end, end, end, end],
-            ).fetchall()
+            sentry = _oldest_open_critical(con, as_of, end)
     except (StoreError, duckdb.Error) as exc:
         logger.warning("Could not read insight details from %s: %s", store.path, exc)
         return {}
@@ -65,6 +58,22 @@ def load_details(store: Store, as_of: dt.date) -> dict[str, Details]:
         for product, values in part.items():
             facts.setdefault(product, {}).update(values)
     return {product: Details(**values) for product, values in facts.items()}  # type: ignore[arg-type]
+
+
+def _oldest_open_critical(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, end: dt.datetime
+) -> list[tuple[str, float]]:
+    # Open as of the day by the same status history the open_critical_issues
+    # metric counts, so the evidence names the issues the metric scores.
+    create_issue_states(con)
+    return con.execute(
+        """SELECT product, date_diff('second', min(first_seen), $end) / 86400.0
+           FROM _issue_states
+           WHERE state = 'open' AND lower(level) IN ('fatal', 'error')
+             AND from_day <= $day AND (to_day IS NULL OR to_day >= $day)
+           GROUP BY product""",
+        {"end": end, "day": as_of},
+    ).fetchall()
 
 
 def _sonar_facts(
@@ -96,16 +105,12 @@ def _sonar_facts(
 def _jira_facts(
     con: duckdb.DuckDBPyConnection, end: dt.datetime
 ) -> dict[str, dict[str, object]]:
-    targets = " ".join(
-        f"WHEN '{level}' THEN {hours}"
-        for level, hours in RESOLUTION_TARGET_HOURS.items()
-    )
     rows = con.execute(
         f"""WITH t AS (
                SELECT j.product, j.created, j.sla_due, p.jira_sla,
                       j.resolved IS NULL OR j.resolved >= $end AS is_open,
                       {PRIORITY_LEVEL_SQL} IN ('Highest', 'High') AS is_high,
-                      coalesce(j.sla_due, j.created + to_hours(CASE {PRIORITY_LEVEL_SQL} {targets} END)) AS due_at
+                      {DUE_AT_SQL} AS due_at
                FROM jira_tickets j LEFT JOIN products p ON p.slug = j.product
                WHERE j.created < $end)
            SELECT product,

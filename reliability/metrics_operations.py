@@ -19,25 +19,26 @@ PRIORITY_LEVEL_SQL = """
     END"""
 # Default resolution targets per priority level, in hours (scoring.md).
 RESOLUTION_TARGET_HOURS = {"Highest": 24, "High": 72, "Medium": 240, "Low": 720}
+# When a ticket falls due: its JSM SLA goal, else created + its level's target.
+# Reads the columns of jira_tickets; metrics, evidence and insights share it.
+DUE_AT_SQL = (
+    "coalesce(sla_due, created + to_hours(CASE "
+    + PRIORITY_LEVEL_SQL
+    + " "
+    + " ".join(f"WHEN '{lvl}' THEN {h}" for lvl, h in RESOLUTION_TARGET_HOURS.items())
+    + " END))"
+)
 
 JIRA_COUNTS = ("_due", "_met", "open_high_priority")
 
 
 def _create_tickets(con: duckdb.DuckDBPyConnection) -> None:
-    targets = " ".join(
-        f"WHEN '{level}' THEN {hours}"
-        for level, hours in RESOLUTION_TARGET_HOURS.items()
-    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _tickets AS
-        WITH leveled AS (
-            SELECT *, {PRIORITY_LEVEL_SQL} AS level FROM jira_tickets
-        ),
-        due AS (
-            SELECT *, coalesce(sla_due, created + to_hours(CASE level {targets} END))
-                   AS due_at
-            FROM leveled
+        WITH due AS (
+            SELECT *, {PRIORITY_LEVEL_SQL} AS level, {DUE_AT_SQL} AS due_at
+            FROM jira_tickets
         )
         SELECT product, level, level IN ('Highest', 'High') AS is_high,
                created, resolved, first_response,

@@ -11,7 +11,7 @@ import pandas as pd
 from reliability.metric_sql import interval_deltas, ratio_or_best, source_counts
 
 
-def _create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
+def create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
     """One row per stretch of days an issue spent open or resolved.
 
     An issue's state as of d is the one its last change by the end of d set; a
@@ -60,7 +60,7 @@ SENTRY_COUNTS = (
 def sentry_counts(
     con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
-    _create_issue_states(con)
+    create_issue_states(con)
     issues = "(SELECT product, CAST(first_seen AS DATE) AS f FROM sentry_issues)"
     critical_open = (
         "(SELECT * FROM _issue_states WHERE state = 'open' "
