@@ -7,7 +7,8 @@ its ``sync_runs`` row, a failing source never stops the others, and syncing twic
 gives the same tables as syncing once.
 
 Adding a source is one entry in ``PULLERS``: a ``connect(env, **http_options)``
-that builds a client with ``ping()`` and ``close()``, and a ``pull`` function::
+that builds a client with ``ping()`` and ``close()``, and a ``pull`` function
+from ``reliability.pullers``::
 
     PULLERS["azure"] = Puller(connect=AzureClient.from_env, pull=pull_azure)
 
@@ -20,27 +21,27 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import duckdb
-import pandas as pd
 
 from reliability.config import Portfolio, Product
-from reliability.sources.azure import AzureClient, pull_azure
-from reliability.sources.errors import (
-    SourceError,
+from reliability.pullers import (
+    Pull,
+    Puller,
+    SourceClient,
+    pull_azure,
+    pull_jira,
+    pull_sentry,
+    pull_sonar,
 )
-from reliability.sources.jira import JiraClient, fetch_tickets
-from reliability.sources.sentry import WINDOW_DAYS as SENTRY_WINDOW_DAYS
-from reliability.sources.sentry import (
-    KnownIssue,
-    SentryClient,
-    fetch_issues,
-    fetch_sessions,
-)
-from reliability.sources.sonar import SonarClient, fetch_measures
+from reliability.sources.azure import AzureClient
+from reliability.sources.errors import SourceError
+from reliability.sources.jira import JiraClient
+from reliability.sources.sentry import SentryClient
+from reliability.sources.sonar import SonarClient
 from reliability.store import Store, StoreError, fetch_value, set_meta, upsert
 
 logger = logging.getLogger(__name__)
@@ -60,101 +61,8 @@ class SyncResult:
     error: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Pull:
-    """What a pull fetched: store rows by table, and the watermark to keep."""
-
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    watermark: datetime | None = None
-
-
-class SourceClient(Protocol):
-    def ping(self) -> str: ...
-
-    def close(self) -> None: ...
-
-
-PullFunction = Callable[
-    [Any, Product, duckdb.DuckDBPyConnection, "datetime | None", bool, datetime], Pull
-]
 # Called with None when a pull starts and with its result when it ends.
 Progress = Callable[[str, str, "SyncResult | None"], None]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Puller:
-    """How to reach one source and pull one product's rows from it."""
-
-    connect: Callable[..., SourceClient]
-    pull: PullFunction
-
-
-def pull_sentry(
-    client: SentryClient,
-    product: Product,
-    con: duckdb.DuckDBPyConnection,
-    since: datetime | None,
-    full: bool,
-    now: datetime,
-) -> Pull:
-    """Pull issues, their status changes and daily sessions of a product."""
-    known = _known_sentry_issues(con, product.slug)
-    issues, changes = fetch_issues(
-        client, product.slug, product.sentry_projects, known=known, now=now
-    )
-    days = SENTRY_WINDOW_DAYS
-    if since is not None and not full:
-        # Re-read two days: today's and yesterday's counts were still growing.
-        days = min(SENTRY_WINDOW_DAYS, max(2, (now - since).days + 2))
-    sessions = fetch_sessions(client, product.slug, product.sentry_projects, days=days)
-    tables = {
-        "sentry_issues": issues,
-        "sentry_issue_changes": changes,
-        "sentry_sessions": sessions,
-    }
-    return Pull(tables=tables, watermark=now)
-
-
-def pull_sonar(
-    client: SonarClient,
-    product: Product,
-    con: duckdb.DuckDBPyConnection,
-    since: datetime | None,
-    full: bool,
-    now: datetime,
-) -> Pull:
-    """Pull the measure history of a product's Sonar projects."""
-    measures = fetch_measures(
-        client,
-        product.slug,
-        product.sonar_projects,
-        since=None if full else since,
-        now=now,
-    )
-    return Pull(tables={"sonar_measures": measures}, watermark=now)
-
-
-def pull_jira(
-    client: JiraClient,
-    product: Product,
-    con: duckdb.DuckDBPyConnection,
-    since: datetime | None,
-    full: bool,
-    now: datetime,
-) -> Pull:
-    """Pull the tickets a product's JQL selects, updated since the watermark."""
-    tickets = fetch_tickets(
-        client,
-        product.slug,
-        product.jira_jql or "",
-        sla_mode=product.jira_sla,
-        since=since,
-        full=full,
-    )
-    # The newest `updated` seen, not our clock, so Jira's clock decides overlap.
-    newest = tickets["updated"].max() if not tickets.empty else pd.NaT
-    watermark = newest.to_pydatetime() if pd.notna(newest) else (since or now)
-    return Pull(tables={"jira_tickets": tickets}, watermark=watermark)
 
 
 PULLERS: dict[str, Puller] = {
@@ -372,25 +280,6 @@ def _product_row(product: Product) -> list[Any]:
         product.jira_jql,
         azure_apps or None,
     ]
-
-
-def _known_sentry_issues(
-    con: duckdb.DuckDBPyConnection, product: str
-) -> dict[str, KnownIssue]:
-    rows = con.execute(
-        "SELECT issue_id, status, resolved_at, regressed_at, resolution_source "
-        "FROM sentry_issues WHERE product = ?",
-        [product],
-    ).fetchall()
-    return {
-        row[0]: KnownIssue(
-            status=row[1],
-            resolved_at=row[2],
-            regressed_at=row[3],
-            resolution_source=row[4],
-        )
-        for row in rows
-    }
 
 
 def _watermark(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,18 +12,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reliability import sync, sync_cli
+from reliability import sync
 from reliability.config import Portfolio, Product
 from reliability.sources import sonar
 from reliability.store import RAW_TABLES, Store, set_meta, upsert
+from tests.sync_fakes import TOKENS, json_response, load, serve_all, vendor_env
 
-FIXTURES = Path(__file__).parent / "fixtures"
 NOW = dt.datetime(2025, 5, 10, 12, 0)
-TOKENS = {
-    "SENTRY_AUTH_TOKEN": "sntrys_sync-secret-1",
-    "SONAR_TOKEN": "squ_sync-secret-2",
-    "JIRA_API_TOKEN": "ATATT-sync-secret-3",
-}
 FAST = {"backoff_seconds": 0.0, "max_attempts": 2, "sleep": lambda s: None}
 PORTFOLIO = Portfolio(
     path=None,
@@ -53,69 +46,6 @@ PORTFOLIO = Portfolio(
 STATE_TABLES = (*RAW_TABLES, "products", "sync_state")
 
 
-def load(source: str, name: str) -> Any:
-    return json.loads((FIXTURES / source / f"{name}.json").read_text())
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-def sentry_issues(request: Request) -> Response:
-    pages = {
-        None: ("issues_page1", "c1"),
-        "c1": ("issues_page2", "c2"),
-        "c2": ("issues_page3", None),
-    }
-    if request.args.get("query") == "is:unresolved":
-        name, cursor = "issues_unresolved", None
-    else:
-        name, cursor = pages[request.args.get("cursor")]
-    more = "true" if cursor else "false"
-    link = f'<{request.base_url}>; rel="next"; results="{more}"; cursor="{cursor}"'
-    return Response(
-        json.dumps(load("sentry", name)),
-        headers={"Link": link},
-        content_type="application/json",
-    )
-
-
-def jira_search(request: Request) -> Response:
-    page = {None: 1, "tok-2": 2, "tok-3": 3}[request.args.get("nextPageToken")]
-    return json_response(load("jira", f"search_page{page}"))
-
-
-def serve_all(httpserver: HTTPServer) -> None:
-    org = "/api/0/organizations/acme"
-    httpserver.expect_request(f"{org}/issues/").respond_with_handler(sentry_issues)
-    for issue_id in ("102", "103", "105"):
-        httpserver.expect_request(
-            f"{org}/issues/{issue_id}/activities/"
-        ).respond_with_json(load("sentry", f"activities_{issue_id}"))
-    httpserver.expect_request("/api/0/projects/acme/checkout-api/").respond_with_json(
-        {"id": "42"}
-    )
-    httpserver.expect_request(f"{org}/sessions/").respond_with_json(
-        load("sentry", "sessions")
-    )
-    httpserver.expect_request("/api/measures/search_history").respond_with_handler(
-        lambda r: json_response(load("sonar", f"history_page{r.args['p']}"))
-    )
-    httpserver.expect_request("/rest/api/3/search/jql").respond_with_handler(
-        jira_search
-    )
-    httpserver.expect_request("/rest/api/3/issue/OPS-2/changelog").respond_with_json(
-        load("jira", "changelog_OPS-2")
-    )
-    httpserver.expect_request(
-        "/rest/servicedeskapi/request/OPS-1/sla"
-    ).respond_with_json(load("jira", "sla_completed"))
-    for key in ("OPS-2", "OPS-3"):
-        httpserver.expect_request(
-            f"/rest/servicedeskapi/request/{key}/sla"
-        ).respond_with_json(load("jira", "sla_ongoing_breached"))
-
-
 @pytest.fixture(autouse=True)
 def small_sonar_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sonar, "PAGE_SIZE", 2)
@@ -123,20 +53,7 @@ def small_sonar_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def env(httpserver: HTTPServer) -> dict[str, str]:
-    base = httpserver.url_for("/").rstrip("/")
-    return {
-        "SENTRY_BASE_URL": base,
-        "SENTRY_ORG": "acme",
-        "SONAR_BASE_URL": base,
-        "JIRA_BASE_URL": base,
-        "JIRA_EMAIL": "bot@acme.test",
-        **TOKENS,
-    }
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "reliability.duckdb")
+    return vendor_env(httpserver)
 
 
 def run(store: Store, env: dict[str, str], **kwargs: Any) -> list[sync.SyncResult]:
@@ -361,99 +278,3 @@ def test_demo_data_is_replaced_not_mixed(
 def test_unknown_source_is_rejected(store: Store):
     with pytest.raises(ValueError, match="Unknown source"):
         sync.run_sync(store, PORTFOLIO, sources=["nagios"], env={})
-
-
-def write_config(tmp_path: Path) -> Path:
-    path = tmp_path / "portfolio.toml"
-    path.write_text(
-        '[[products]]\nslug = "checkout"\nname = "Checkout"\nteam = "Payments"\n'
-        'tier = 1\njira_jql = "project = OPS"\n'
-    )
-    return path
-
-
-def test_main_sync_prints_a_summary_and_exits_0(
-    httpserver: HTTPServer,
-    env: dict,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-):
-    serve_all(httpserver)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("RELIABILITY_CONFIG", str(write_config(tmp_path)))
-    monkeypatch.setenv("RELIABILITY_DB", str(tmp_path / "r.duckdb"))
-
-    code = sync_cli.main_sync(argparse.Namespace(source=None, product=None, full=False))
-
-    out = capsys.readouterr().out
-    assert code == 0
-    assert out.splitlines()[0].split() == [
-        "source",
-        "product",
-        "rows",
-        "duration",
-        "result",
-    ]
-    assert out.splitlines()[1].split()[:3] == ["jira", "checkout", "3"]
-
-
-def test_main_check_config_pings_each_source(
-    httpserver: HTTPServer,
-    env: dict,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-):
-    httpserver.expect_request("/rest/api/3/myself").respond_with_data("no", status=401)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("RELIABILITY_CONFIG", str(write_config(tmp_path)))
-
-    code = sync_cli.main_check_config(argparse.Namespace(ping=True))
-
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "checkout: jira" in out
-    assert "jira: refused" in out and "JIRA_API_TOKEN" in out
-    assert TOKENS["JIRA_API_TOKEN"] not in out
-
-
-def test_main_check_config_reports_a_bad_portfolio(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[[products]]\nslug = 'Bad Slug'\n")
-    monkeypatch.setenv("RELIABILITY_CONFIG", str(bad))
-
-    assert sync_cli.main_check_config(argparse.Namespace(ping=False)) == 2
-    assert "slug" in capsys.readouterr().err
-
-
-def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
-    import io
-
-    ok = sync.SyncResult(source="jira", product="a", rows=3, seconds=0.5, result="ok")
-    bad = sync.SyncResult(
-        source="jira",
-        product="b",
-        rows=0,
-        seconds=0.1,
-        result="failed",
-        error="Jira refused the token",
-    )
-    terminal, plain = io.StringIO(), io.StringIO()
-    bar = sync_cli.TerminalProgress({"jira": 2}, stream=terminal)
-    lines = sync_cli.PlainProgress(stream=plain)
-    for result in (ok, bad):
-        for progress in (bar, lines):
-            progress("jira", result.product, None)
-            progress("jira", result.product, result)
-
-    assert "[############............] 1/2" in terminal.getvalue()
-    assert terminal.getvalue().endswith("2/2, 1 failed\n")
-    assert plain.getvalue().splitlines() == [
-        "sync jira a: ok (3 rows, 0.5s)",
-        "sync jira b: failed (Jira refused the token, 0.1s)",
-    ]

@@ -11,27 +11,23 @@ that carries an ``error`` beside its tables is partial and raises.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import duckdb
 import pandas as pd
 
 from reliability.config import Product
+from reliability.sources.entra import EntraTokens
 from reliability.sources.errors import (
     SourceAuthError,
     SourceConfigError,
-    SourceError,
     SourceResponseError,
 )
-from reliability.sources.http import HttpClient, require, require_list
-
-if TYPE_CHECKING:
-    from reliability.sync import Pull
+from reliability.sources.http import HttpClient
+from reliability.sources.parse import require, require_list
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +38,6 @@ APPINSIGHTS_RESOURCE = "https://api.applicationinsights.io"
 DAILY_DAYS = 90
 HOURLY_HOURS = 72
 CHUNK_DAYS = 30
-# Entra ID tokens live about an hour; renew 5 minutes early (sources.md §4.1).
-TOKEN_RENEW_SECONDS = 300.0
 
 DAILY_COLUMNS = ["product", "app", "day", "total", "failed", "p95_ms"]
 HOURLY_COLUMNS = ["product", "app", "hour", "total", "failed", "p95_ms"]
@@ -110,76 +104,6 @@ APPINSIGHTS_SCHEMA = RequestSchema(
     item_count="itemCount",
     role="cloud_RoleName",
 )
-
-
-class EntraTokens:
-    """Client-credentials tokens from Entra ID, one per API resource, cached."""
-
-    def __init__(
-        self,
-        settings: AzureSettings,
-        http: HttpClient,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.settings = settings
-        self.http = http
-        self._clock = clock
-        self._cache: dict[str, tuple[str, float]] = {}
-
-    def token(self, resource: str) -> str:
-        """Return a valid access token for ``resource``, fetching one if needed."""
-        cached = self._cache.get(resource)
-        if cached and self._clock() < cached[1]:
-            return cached[0]
-        access_token, expires_in = self._fetch(resource)
-        renew_after = min(TOKEN_RENEW_SECONDS, expires_in / 2)
-        self._cache[resource] = (access_token, self._clock() + expires_in - renew_after)
-        return access_token
-
-    def forget(self, resource: str) -> None:
-        """Drop the cached token of ``resource`` (the API refused it)."""
-        self._cache.pop(resource, None)
-
-    def _fetch(self, resource: str) -> tuple[str, float]:
-        tenant, client = self.settings.tenant_id, self.settings.client_id
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": client,
-            "client_secret": self.settings.client_secret,
-            "scope": f"{resource}/.default",
-        }
-        what = f"a token for {resource} (tenant {tenant}, client id {client})"
-        try:
-            body = self.http.post_json(
-                f"{tenant}/oauth2/v2.0/token", what=what, data=form
-            )
-        except SourceError as exc:
-            if exc.status not in (400, 401):
-                raise
-            raise self._refused(exc) from exc
-
-        access_token = require(body, "access_token", source=SOURCE, what=what)
-        expires_in = _number(body.get("expires_in", 3599), what)
-        logger.info(
-            "Got an Entra ID token for %s (expires in %ds)", resource, expires_in
-        )
-        return str(access_token), expires_in
-
-    def _refused(self, exc: SourceError) -> SourceAuthError:
-        # Entra ID answers 400 or 401 with an AADSTS code for a bad tenant,
-        # client id or secret; the description never holds the secret, but scrub.
-        detail = (exc.detail or "").replace(self.settings.client_secret, "***")
-        said = f" ({detail})" if detail else ""
-        return SourceAuthError(
-            SOURCE,
-            f"Entra ID refused the client credentials of client id "
-            f"{self.settings.client_id} in tenant {self.settings.tenant_id} "
-            f"({exc.status}){said}: check AZURE_TENANT_ID, AZURE_CLIENT_ID and that "
-            "AZURE_CLIENT_SECRET is the secret's value, current and not expired",
-            status=exc.status,
-            detail=detail or None,
-        )
 
 
 class AzureClient:
@@ -321,33 +245,6 @@ def requests_kql(schema: RequestSchema, roles: Sequence[str], bin_size: str) -> 
     return "\n".join(lines)
 
 
-def pull_azure(
-    client: AzureClient,
-    product: Product,
-    con: duckdb.DuckDBPyConnection,
-    since: datetime | None,
-    full: bool,
-    now: datetime,
-) -> Pull:
-    """Pull daily and hourly request totals of a product (a ``sync.PULLERS`` pull).
-
-    Returns the tables ``azure_requests`` and ``azure_requests_hourly``. After a
-    first sync only the days since the watermark are read again, plus two: the
-    newest days keep growing while telemetry is ingested.
-    """
-    # Imported here: sync imports this module to register the puller.
-    from reliability.sync import Pull
-
-    days = DAILY_DAYS
-    if since is not None and not full:
-        days = min(DAILY_DAYS, max(2, (now - since).days + 2))
-    tables = {
-        "azure_requests": fetch_daily(client, product, now=now, days=days),
-        "azure_requests_hourly": fetch_hourly(client, product, now=now),
-    }
-    return Pull(tables=tables, watermark=now)
-
-
 def fetch_daily(
     client: AzureClient,
     product: Product,
@@ -459,15 +356,3 @@ def _error_text(error: Any) -> str:
     if isinstance(inner, Mapping) and inner.get("message"):
         parts.append(str(inner["message"]))
     return ": ".join(parts)[:300] or "no message"
-
-
-def _number(value: Any, what: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number <= 0:
-        raise SourceResponseError(
-            SOURCE, f"Entra ID sent {what} with an unreadable expires_in ({value!r})"
-        )
-    return number

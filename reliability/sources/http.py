@@ -281,29 +281,6 @@ class PageGuard:
         self._seen.add(marker)
 
 
-def require(obj: Any, key: str, *, source: str, what: str) -> Any:
-    """Return ``obj[key]``, or raise SourceResponseError naming the missing field."""
-    if not isinstance(obj, Mapping) or key not in obj:
-        shape = type(obj).__name__
-        raise SourceResponseError(
-            source,
-            f"{source} sent {what} without the field {key!r} (got a {shape}): "
-            "the API version may be unsupported",
-        )
-    return obj[key]
-
-
-def require_list(obj: Any, *, source: str, what: str) -> list[Any]:
-    """Return ``obj`` if it is a list, else raise SourceResponseError."""
-    if not isinstance(obj, list):
-        raise SourceResponseError(
-            source,
-            f"{source} sent {what} as a {type(obj).__name__}, not a list: "
-            "the API version may be unsupported",
-        )
-    return obj
-
-
 def wait_hint_seconds(headers: Mapping[str, str], *, now: float) -> float | None:
     """Read how long the server asks us to wait, in seconds, or None."""
     retry_after = headers.get("Retry-After")
@@ -398,23 +375,3 @@ def _secrets_of(
     if isinstance(auth, tuple) and len(auth) == 2 and auth[1]:
         secrets.append(auth[1])
     return tuple(s for s in secrets if len(s) >= 4)
-
-
-def to_naive_utc(value: Any, *, source: str, what: str) -> datetime | None:
-    """Parse a vendor ISO-8601 time (``Z``, ``+0000``) into naive UTC; None stays.
-
-    Naive UTC is what the store's TIMESTAMP columns hold.
-    """
-    if value is None or value == "":
-        return None
-    try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise SourceResponseError(
-            source,
-            f"{source} sent {what} with a time we cannot read ({value!r}): "
-            "the API version may be unsupported",
-        ) from exc
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return when

@@ -23,11 +23,11 @@ from reliability.sources.errors import (
     SourceConfigError,
     SourceError,
 )
-from reliability.sources.http import (
-    HttpClient,
-    PageGuard,
+from reliability.sources.http import HttpClient, PageGuard
+from reliability.sources.parse import (
     require,
     require_list,
+    rows_frame,
     to_naive_utc,
 )
 
@@ -275,9 +275,8 @@ def fetch_tickets(
         product,
         time.monotonic() - started,
     )
-    frame = pd.DataFrame(rows, columns=TICKET_COLUMNS)
-    for column in ("created", "updated", "resolved", "first_response", "sla_due"):
-        frame[column] = pd.to_datetime(frame[column])
+    times = ("created", "updated", "resolved", "first_response", "sla_due")
+    frame = rows_frame(rows, TICKET_COLUMNS, times)
     frame["sla_met"] = frame["sla_met"].astype("boolean")
     return frame.drop_duplicates(subset=["product", "ticket_id"], keep="last")
 

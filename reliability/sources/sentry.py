@@ -1,9 +1,10 @@
-"""Sentry: issues with their resolution history, and daily release-health sessions.
+"""Sentry: issues with their resolution history, and the API calls for sessions.
 
 Uses the organization issues endpoint (the project one is deprecated), Link-header
 cursors that end on ``results="false"``, the per-issue ``activities`` log for
 resolution and regression times (the issue list has no "resolved at"), and the
-sessions endpoint grouped by ``session.status``. See sources.md §1.
+sessions endpoint grouped by ``session.status``, whose rows ``sentry_sessions``
+builds. See sources.md §1.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from reliability.sources.errors import (
     SourceConfigError,
     SourceResponseError,
 )
-from reliability.sources.http import (
-    HttpClient,
-    PageGuard,
+from reliability.sources.http import HttpClient, PageGuard
+from reliability.sources.parse import (
     require,
     require_list,
+    rows_frame,
+    to_count,
     to_naive_utc,
 )
 
@@ -55,7 +57,6 @@ ISSUE_COLUMNS = [
     "permalink",
 ]
 CHANGE_COLUMNS = ["product", "issue_id", "changed_at", "kind"]
-SESSION_COLUMNS = ["product", "project", "day", "sessions", "crashed"]
 
 _CHANGE_KINDS = (
     ("set_resolved", "resolved"),
@@ -260,31 +261,13 @@ def fetch_issues(
         product,
         time.monotonic() - started,
     )
-    issues_frame = _frame(
+    issues_frame = rows_frame(
         issue_rows,
         ISSUE_COLUMNS,
         ("first_seen", "last_seen", "resolved_at", "regressed_at"),
     )
-    changes_frame = _frame(change_rows, CHANGE_COLUMNS, ("changed_at",))
+    changes_frame = rows_frame(change_rows, CHANGE_COLUMNS, ("changed_at",))
     return issues_frame, changes_frame.drop_duplicates(ignore_index=True)
-
-
-def fetch_sessions(
-    client: SentryClient, product: str, projects: Sequence[str], *, days: int
-) -> pd.DataFrame:
-    """Return ``sentry_sessions`` rows: sessions and crashed sessions per UTC day.
-
-    A project that sends no sessions (release health off) gives no rows, not
-    zeros, so the metric reads as missing rather than perfect.
-    """
-    rows: list[dict[str, Any]] = []
-    for project in projects:
-        body = client.sessions(project, days=days)
-        rows += _session_rows(product, project, body)
-    logger.info("Fetched %d Sentry session days for %s", len(rows), product)
-    frame = _frame(rows, SESSION_COLUMNS, ())
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame
 
 
 def _list_issues(
@@ -324,8 +307,10 @@ def _issue_row(product: str, issue_id: str, issue: Mapping[str, Any]) -> dict[st
         "resolved_at": None,
         "regressed_at": None,
         "resolution_source": None,
-        "user_count": _integer(issue.get("userCount"), what),
-        "event_count": _integer(issue.get("count"), what),  # a string in the API
+        "user_count": to_count(issue.get("userCount"), source=SOURCE, what=what),
+        "event_count": to_count(
+            issue.get("count"), source=SOURCE, what=what
+        ),  # a string in the API
         "permalink": issue.get("permalink"),
     }
 
@@ -375,65 +360,3 @@ def _apply_changes(
         # No resolution in the (newest-100) activity log: the first sync that
         # sees it resolved stands in, and the dashboard says so.
         row["resolved_at"], row["resolution_source"] = now, "first_sync"
-
-
-def _session_rows(
-    product: str, project: str, body: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    what = f"sessions of project {project}"
-    intervals = require_list(
-        require(body, "intervals", source=SOURCE, what=what), source=SOURCE, what=what
-    )
-    totals = [0] * len(intervals)
-    crashed = [0] * len(intervals)
-    for group in require_list(
-        require(body, "groups", source=SOURCE, what=what), source=SOURCE, what=what
-    ):
-        status = (group.get("by") or {}).get("session.status")
-        series = require(
-            require(group, "series", source=SOURCE, what=what),
-            "sum(session)",
-            source=SOURCE,
-            what=what,
-        )
-        if len(series) != len(intervals):
-            raise SourceResponseError(
-                SOURCE,
-                f"Sentry sent {what} with a series that does not match its intervals",
-            )
-        for i, count in enumerate(series):
-            totals[i] += _integer(count, what) or 0
-            if status == "crashed":
-                crashed[i] += _integer(count, what) or 0
-
-    return [
-        {
-            "product": product,
-            "project": project,
-            "day": to_naive_utc(day, source=SOURCE, what=what),
-            "sessions": total,
-            "crashed": crash,
-        }
-        for day, total, crash in zip(intervals, totals, crashed, strict=True)
-        if total > 0
-    ]
-
-
-def _integer(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise SourceResponseError(
-            SOURCE, f"Sentry sent {what} with a count that is not a number ({value!r})"
-        ) from exc
-
-
-def _frame(
-    rows: list[dict[str, Any]], columns: list[str], time_columns: Sequence[str]
-) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns)
-    for column in time_columns:
-        frame[column] = pd.to_datetime(frame[column])
-    return frame

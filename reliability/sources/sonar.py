@@ -23,11 +23,11 @@ from reliability.sources.errors import (
     SourceError,
     SourceResponseError,
 )
-from reliability.sources.http import (
-    HttpClient,
-    PageGuard,
+from reliability.sources.http import HttpClient, PageGuard
+from reliability.sources.parse import (
     require,
     require_list,
+    rows_frame,
     to_naive_utc,
 )
 
@@ -207,8 +207,7 @@ def fetch_measures(
         )
         rows += project_rows
 
-    frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
-    frame["analysed_at"] = pd.to_datetime(frame["analysed_at"])
+    frame = rows_frame(rows, MEASURE_COLUMNS, ("analysed_at",))
     frame["value"] = frame["value"].astype("float64")
     return frame.drop_duplicates(
         subset=["product", "project_key", "metric", "analysed_at"], ignore_index=True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,96 +13,31 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reliability.config import Product
 from reliability.sources import azure
 from reliability.sources.errors import (
     SourceAuthError,
     SourceConfigError,
     SourceResponseError,
 )
+from tests.sources.azure_fakes import (
+    APP_ID,
+    APP_PATH,
+    CLIENT,
+    LOGS_PATH,
+    SECRET,
+    TENANT,
+    TOKEN_PATH,
+    WORKSPACE,
+    Clock,
+    azure_env,
+    open_client,
+    product,
+    requests_made,
+    serve_tokens,
+    table,
+)
 
-TENANT, CLIENT, SECRET = "tenant-1111", "client-2222", "s3cret-Value~do-not-leak"
-WORKSPACE, APP_ID = "0b5c7a4e-ws", "9f1e-app"
-TOKEN_PATH = f"/{TENANT}/oauth2/v2.0/token"
-LOGS_PATH = f"/v1/workspaces/{WORKSPACE}/query"
-APP_PATH = f"/v1/apps/{APP_ID}/query"
 NOW = dt.datetime(2025, 5, 10, 13, 25)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def env(httpserver: HTTPServer) -> dict[str, str]:
-    base = httpserver.url_for("/").rstrip("/")
-    return {
-        "AZURE_TENANT_ID": TENANT,
-        "AZURE_CLIENT_ID": CLIENT,
-        "AZURE_CLIENT_SECRET": SECRET,
-        "AZURE_AUTHORITY_HOST": base,
-        "AZURE_LOGS_BASE_URL": base,
-        "APPINSIGHTS_BASE_URL": base,
-    }
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def client(
-    env: dict[str, str], sleeps: list[float], clock: Clock
-) -> Iterator[azure.AzureClient]:
-    made = azure.AzureClient.from_env(
-        env, clock=clock, sleep=sleeps.append, backoff_seconds=0.0, max_attempts=3
-    )
-    yield made
-    made.close()
-
-
-def serve_tokens(
-    httpserver: HTTPServer, expires_in: int = 3599
-) -> list[dict[str, str]]:
-    """Answer token requests with token-1, token-2, ...; return the forms seen."""
-    forms: list[dict[str, str]] = []
-
-    def handler(request: Request) -> Response:
-        forms.append(dict(request.form))
-        body = {
-            "token_type": "Bearer",
-            "expires_in": expires_in,
-            "ext_expires_in": expires_in,
-            "access_token": f"token-{len(forms)}",
-        }
-        return Response(json.dumps(body), content_type="application/json")
-
-    httpserver.expect_request(TOKEN_PATH, method="POST").respond_with_handler(handler)
-    return forms
-
-
-def table(columns: list[tuple[str, str]], rows: list[list[Any]]) -> dict[str, Any]:
-    return {
-        "tables": [
-            {
-                "name": "PrimaryResult",
-                "columns": [{"name": n, "type": t} for n, t in columns],
-                "rows": rows,
-            }
-        ]
-    }
-
-
 # Columns deliberately not in the order the KQL names them.
 SHUFFLED = [
     ("p95_ms", "real"),
@@ -114,78 +48,19 @@ SHUFFLED = [
 ]
 
 
-def product(**fields: Any) -> Product:
-    defaults: dict[str, Any] = {"slug": "checkout", "name": "Checkout", "team": "Pay"}
-    return Product(tier=1, **{**defaults, **fields})
+@pytest.fixture
+def env(httpserver: HTTPServer) -> dict[str, str]:
+    return azure_env(httpserver)
 
 
-def requests_made(httpserver: HTTPServer, path: str) -> list[Request]:
-    return [request for request, _ in httpserver.log if request.path == path]
+@pytest.fixture
+def client(env: dict[str, str], sleeps: list[float]) -> Iterator[azure.AzureClient]:
+    made = open_client(env, clock=Clock(), sleeps=sleeps)
+    yield made
+    made.close()
 
 
-# -- tokens ------------------------------------------------------------------------
-
-
-def test_token_exchange_sends_client_credentials_and_is_reused(httpserver, client):
-    forms = serve_tokens(httpserver)
-
-    first = client.tokens.token(azure.LOGS_RESOURCE)
-    second = client.tokens.token(azure.LOGS_RESOURCE)
-
-    assert first == second == "token-1"
-    assert forms == [
-        {
-            "grant_type": "client_credentials",
-            "client_id": CLIENT,
-            "client_secret": SECRET,
-            "scope": "https://api.loganalytics.io/.default",
-        }
-    ]
-
-
-def test_tokens_are_kept_per_resource_and_renewed_before_expiry(
-    httpserver, client, clock
-):
-    forms = serve_tokens(httpserver, expires_in=3600)
-
-    logs = client.tokens.token(azure.LOGS_RESOURCE)
-    apps = client.tokens.token(azure.APPINSIGHTS_RESOURCE)
-    clock.now += 3600 - 301
-    still = client.tokens.token(azure.LOGS_RESOURCE)
-    clock.now += 2
-    renewed = client.tokens.token(azure.LOGS_RESOURCE)
-
-    assert (logs, apps, still, renewed) == ("token-1", "token-2", "token-1", "token-3")
-    assert forms[1]["scope"] == "https://api.applicationinsights.io/.default"
-
-
-@pytest.mark.parametrize(
-    "status", [pytest.param(400, id="400"), pytest.param(401, id="401")]
-)
-def test_refused_secret_names_tenant_and_client_but_never_the_secret(
-    httpserver, client, caplog, status
-):
-    refusal = {
-        "error": "invalid_client",
-        "error_description": "AADSTS7000215: Invalid client secret provided. "
-        "Ensure the secret being sent in the request is the client secret value.",
-        "error_codes": [7000215],
-    }
-    httpserver.expect_request(TOKEN_PATH, method="POST").respond_with_json(
-        refusal, status=status
-    )
-    caplog.set_level(logging.DEBUG)
-
-    with pytest.raises(SourceAuthError) as raised:
-        client.query(product(azure_workspace=WORKSPACE), "print 1", "P1D")
-
-    message = str(raised.value)
-    assert TENANT in message and CLIENT in message
-    assert "AADSTS7000215" in message
-    assert SECRET not in message
-    assert SECRET not in caplog.text
-    assert len(requests_made(httpserver, TOKEN_PATH)) == 1
-    assert not requests_made(httpserver, LOGS_PATH)
+# -- settings ----------------------------------------------------------------------
 
 
 def test_missing_settings_are_one_config_error(env):

@@ -21,17 +21,10 @@ from reliability.sources.http import (
     MIN_HINTED_WAIT_SECONDS,
     HttpClient,
     PageGuard,
-    require,
-    to_naive_utc,
     wait_hint_seconds,
 )
 
 TOKEN = "tok-Sup3rSecret-0042"
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 @pytest.fixture
@@ -267,11 +260,6 @@ def test_page_guard_stops_a_repeated_cursor():
         guard.check("0:100:0")
 
 
-def test_require_names_the_missing_field():
-    with pytest.raises(SourceResponseError, match="'paging'"):
-        require({"measures": []}, "paging", source="Sonar", what="history")
-
-
 def test_wait_hint_reads_each_header():
     now = 1_000_000.0
     http_date = email.utils.formatdate(now + 7, usegmt=True)
@@ -302,13 +290,3 @@ def test_sentry_reset_header_is_honoured_and_bounded(
 
     http.get_json("/x", what="x")
     assert sleeps == [30]
-
-
-def test_to_naive_utc_reads_vendor_offsets():
-    when = to_naive_utc("2025-05-02T08:11:40.000+0200", source="Jira", what="x")
-
-    assert when is not None and when.tzinfo is None
-    assert when.isoformat() == "2025-05-02T06:11:40"
-    assert to_naive_utc(None, source="Jira", what="x") is None
-    with pytest.raises(SourceResponseError):
-        to_naive_utc("yesterday", source="Jira", what="x")

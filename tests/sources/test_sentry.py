@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reliability.sources import sentry
+from reliability.sources import sentry, sentry_sessions
 from reliability.sources.errors import (
     SourceAuthError,
     SourceConfigError,
@@ -160,9 +160,11 @@ def test_fetch_sessions_sums_statuses_and_skips_silent_projects(
 ):
     serve_sentry(httpserver)
 
-    sessions = sentry.fetch_sessions(client, "checkout", ["checkout-api", "7"], days=3)
+    sessions = sentry_sessions.fetch_sessions(
+        client, "checkout", ["checkout-api", "7"], days=3
+    )
 
-    assert list(sessions.columns) == sentry.SESSION_COLUMNS
+    assert list(sessions.columns) == sentry_sessions.SESSION_COLUMNS
     assert sessions.to_dict("records") == [
         {"product": "checkout", "project": "checkout-api",
          "day": dt.date(2025, 5, 7), "sessions": 13, "crashed": 1},
