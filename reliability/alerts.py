@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -111,7 +110,9 @@ def evaluate(
             "link": product_link(app_url, row.slug),
         }
         before = (
-            _number(row.overall - row.delta_7d) if not pd.isna(row.delta_7d) else None
+            snapshot.plain_number(row.overall - row.delta_7d)
+            if not pd.isna(row.delta_7d)
+            else None
         )
         now = float(row.overall)
         if rules.band_drop and bool(row.fell_band_7d):
@@ -143,7 +144,7 @@ def evaluate(
                 Condition(
                     rule="forecast_critical",
                     before=now,
-                    after=_number(row.forecast_14d),
+                    after=snapshot.plain_number(row.forecast_14d),
                     what=f"forecast {row.forecast_14d:.1f} (Critical) in 14 days",
                     **common,
                 )
@@ -346,7 +347,7 @@ def _recovery_facts(
         "name": raised.get("name", product),
         "what": f"{RULES[previous.name[1]].lower()} has cleared",
         "before": raised.get("after"),
-        "after": _number(score["overall"]),
+        "after": snapshot.plain_number(score["overall"]),
         "status": str(score["status"]),
         "insight": None,
         "link": product_link(app_url, product),
@@ -371,10 +372,3 @@ def _report_plan(
     if not groups:
         report("Nothing to send.")
     return RunResult(sent=0, failed=0, planned=len(groups))
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number

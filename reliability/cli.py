@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -105,12 +104,15 @@ def score_records(
         for dim in DIMENSIONS:
             has_row = row.slug in today.index
             dims[dim] = {
-                "score": _number(getattr(row, dim)),
-                "coverage": _number(getattr(row, f"{dim}_coverage")) or 0.0,
+                "score": snapshot.plain_number(getattr(row, dim)),
+                "coverage": snapshot.plain_number(getattr(row, f"{dim}_coverage"))
+                or 0.0,
                 "metrics": {
                     m.name: {
                         "value": values[m.name],
-                        "sub_score": _number(today.at[row.slug, f"sub_{m.name}"])
+                        "sub_score": snapshot.plain_number(
+                            today.at[row.slug, f"sub_{m.name}"]
+                        )
                         if has_row
                         else None,
                     }
@@ -123,22 +125,15 @@ def score_records(
                 "name": row.name,
                 "team": row.team,
                 "tier": int(row.tier),
-                "overall": _number(row.overall),
+                "overall": snapshot.plain_number(row.overall),
                 "status": row.status,
-                "coverage": _number(row.coverage) or 0.0,
-                "delta_7d": _number(row.delta_7d),
-                "delta_30d": _number(row.delta_30d),
+                "coverage": snapshot.plain_number(row.coverage) or 0.0,
+                "delta_7d": snapshot.plain_number(row.delta_7d),
+                "delta_30d": snapshot.plain_number(row.delta_30d),
                 "dimensions": dims,
             }
         )
     return records
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
 
 
 def _flat_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

@@ -1,12 +1,12 @@
 """Today's metric values of a snapshot, as plain Python values.
 
 Shared by the insight ranking and the missing-data report, which both read one
-row per product and treat NaN, ``pd.NA`` and None alike as "no value".
+row per product and treat NaN, ``pd.NA`` and None alike as "no value"
+(``snapshot.plain``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -20,16 +20,3 @@ def values_today(snapshot: Snapshot, products: Iterable[str] | None) -> pd.DataF
     if products is not None:
         today = today[today.index.isin(list(products))]
     return today
-
-
-def plain(value: object) -> object:
-    """Turn a numpy or pandas scalar into a Python one, and any missing one into None."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    return value

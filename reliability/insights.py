@@ -30,11 +30,11 @@ from reliability.insight_text import SOURCE_LABELS as SOURCE_LABELS
 from reliability.insight_text import Target as Target
 from reliability.insight_text import format_value as format_value
 from reliability.insight_text import target_for as target_for
-from reliability.insight_values import plain, values_today
+from reliability.insight_values import values_today
 from reliability.missing_data import MISSING_COLUMNS as MISSING_COLUMNS
 from reliability.missing_data import missing_data as missing_data
 from reliability.scoring import METRICS, Metric
-from reliability.snapshot import Snapshot
+from reliability.snapshot import Snapshot, plain, plain_number
 
 DEFAULT_TIER1_FACTOR = 2.0
 MIN_GAIN = 0.05
@@ -245,10 +245,10 @@ def what_if(
         dimension=dim,
         value_before=plain(base.at[0, metric]),
         value_after=plain(value),
-        dimension_before=_number(old[dim]),
-        dimension_after=_number(new[dim]),
-        overall_before=_number(old["overall"]),
-        overall_after=_number(new["overall"]),
+        dimension_before=plain_number(old[dim]),
+        dimension_after=plain_number(new[dim]),
+        overall_before=plain_number(old["overall"]),
+        overall_after=plain_number(new["overall"]),
         status_before=str(old["status"]),
         status_after=str(new["status"]),
         coverage_before=float(old["coverage"]),
@@ -257,8 +257,3 @@ def what_if(
 
 
 # -- helpers -------------------------------------------------------------------------
-
-
-def _number(value: object) -> float | None:
-    number = plain(value)
-    return None if number is None else float(number)  # type: ignore[arg-type]

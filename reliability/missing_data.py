@@ -17,9 +17,9 @@ import pandas as pd
 from reliability import scoring
 from reliability.insight_details import Details
 from reliability.insight_text import METRIC_GAPS, SOURCE_FIXES, SOURCE_LABELS
-from reliability.insight_values import plain, values_today
+from reliability.insight_values import values_today
 from reliability.scoring import DIMENSION_SOURCES, DIMENSIONS, Metric
-from reliability.snapshot import Snapshot
+from reliability.snapshot import Snapshot, plain
 
 MISSING_COLUMNS = [
     "product",

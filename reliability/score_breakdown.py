@@ -21,7 +21,7 @@ from reliability.scoring import (
     apply_overrides,
     normalise_weights,
 )
-from reliability.snapshot import Snapshot
+from reliability.snapshot import Snapshot, plain
 
 # What would supply a missing metric, for the "why this score" table.
 SOURCE_HINTS = {
@@ -143,10 +143,7 @@ def _missing_reason(
 def _value(values: pd.DataFrame, product: str, name: str) -> object:
     if product not in values.index or name not in values:
         return None
-    value = values.at[product, name]
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
+    return plain(values.at[product, name])
 
 
 def _float(value: object) -> float:

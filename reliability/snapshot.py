@@ -9,6 +9,7 @@ overall, coverage, status and trends under any weights, without touching metrics
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -282,12 +283,21 @@ def metric_values(snapshot: Snapshot, product: str) -> dict[str, object]:
     if product not in today.index:
         return dict.fromkeys(METRIC_NAMES)
     row = today.loc[product]
-    return {name: _plain(row[name]) for name in METRIC_NAMES}
+    return {name: plain(row[name]) for name in METRIC_NAMES}
 
 
-def _plain(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+def plain(value: object) -> object:
+    """Turn a numpy or pandas scalar into a Python one, and any missing one into None."""
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
     return value
+
+
+def plain_number(value: object) -> float | None:
+    """``plain`` as a float: scores and metric values for JSON and messages."""
+    number = plain(value)
+    return None if number is None else float(number)  # type: ignore[arg-type]
