@@ -54,12 +54,9 @@ def breakdown(
     missing), ``points_lost`` (``(100 - sub) * share``; the column sums to
     ``100 - overall``) and ``missing_reason``.
     """
-    today = snapshot.dimensions[
-        (snapshot.dimensions["product"] == product)
-        & (snapshot.dimensions["day"] == snapshot.as_of)
-    ]
+    today = snapshot.today()
     values = snapshot.values_today()
-    row = today.iloc[0] if not today.empty else None
+    row = today.loc[product] if product in today.index else None
     own: Overrides | None = snapshot.overrides.get(product)
     metrics = [apply_overrides(metric, own) for metric in METRICS]
 
