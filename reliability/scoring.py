@@ -10,8 +10,9 @@ data at all has no score (NaN, shown as "No data"), never 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -186,50 +187,82 @@ def sub_scores(
     ``values`` has a ``product`` column and one column per metric name;
     ``overrides`` maps a product slug to its per-metric anchor overrides.
     """
-    result = pd.DataFrame(index=values.index)
-    for metric in METRICS:
-        column = values[metric.name] if metric.name in values else None
-        if column is None:
-            result[metric.name] = np.nan
-        elif metric.kind == "gate":
-            result[metric.name] = column.map(GATE_SCORES).astype(float)
-        elif metric.kind == "rating":
-            rounded = pd.to_numeric(column, errors="coerce").round()
-            result[metric.name] = rounded.map(RATING_SCORES).astype(float)
+    # Metric-major (one contiguous row per metric), which is also the layout
+    # a DataFrame keeps its float columns in.
+    scores = np.full((len(METRICS), len(values)), np.nan)
+    linear = [
+        row
+        for row, metric in enumerate(METRICS)
+        if metric.kind == "linear" and metric.name in values
+    ]
+    for row, metric in enumerate(METRICS):
+        if metric.name not in values or metric.kind == "linear":
+            continue
+        if metric.kind == "gate":
+            scores[row] = _mapped(values[metric.name], GATE_SCORES)
         else:
-            good, bad = _anchor_columns(metric, values, overrides)
-            numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-            result[metric.name] = _linear_scores(numbers, good, bad)
+            rounded = np.round(_numbers(values[metric.name]))
+            scores[row] = _mapped(rounded, RATING_SCORES)
+    if linear:
+        # All linear metrics in one pass over a metrics x rows block.
+        members = [METRICS[row] for row in linear]
+        good, bad = _anchors(members, values, overrides)
+        numbers = np.vstack([_numbers(values[metric.name]) for metric in members])
+        scores[linear] = _linear_scores(numbers, good, bad)
+    return pd.DataFrame(scores.T, index=values.index, columns=list(METRIC_NAMES))
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    if pd.api.types.is_float_dtype(column):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _mapped(column: pd.Series | np.ndarray, scores: Mapping[Any, float]) -> np.ndarray:
+    """``scores[value]`` for each value; NaN for a missing or unknown one."""
+    result = np.full(len(column), np.nan)
+    for value, score in scores.items():
+        matches = column == value
+        if isinstance(matches, pd.Series):
+            matches = matches.to_numpy(dtype=bool, na_value=False)
+        result[matches] = score
     return result
 
 
-def _anchor_columns(
-    metric: Metric, values: pd.DataFrame, overrides: Mapping[str, Overrides] | None
+def _anchors(
+    members: Sequence[Metric],
+    values: pd.DataFrame,
+    overrides: Mapping[str, Overrides] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    good = np.full(len(values), metric.good, dtype=float)
-    bad = np.full(len(values), metric.bad, dtype=float)
+    """``good`` and ``bad`` per metric: one column, or one per row with overrides."""
+    good = np.array([[m.good] for m in members], dtype=float)
+    bad = np.array([[m.bad] for m in members], dtype=float)
     if not overrides:
         return good, bad
+    good, bad = (
+        np.repeat(good, len(values), axis=1),
+        np.repeat(bad, len(values), axis=1),
+    )
     products = values["product"].to_numpy()
     for product, product_overrides in overrides.items():
-        own = apply_overrides(metric, product_overrides)
-        if own is metric:
-            continue
         mask = products == product
-        good[mask] = own.good
-        bad[mask] = own.bad
+        for row, metric in enumerate(members):
+            own = apply_overrides(metric, product_overrides)
+            good[row, mask], bad[row, mask] = own.good, own.bad
     return good, bad
 
 
 def _linear_scores(values: np.ndarray, good: np.ndarray, bad: np.ndarray) -> np.ndarray:
     span = good - bad
     with np.errstate(divide="ignore", invalid="ignore"):
-        fraction = np.where(span != 0, (values - bad) / span, np.nan)
-    # Equal anchors make a step: at or beyond good is 100, anything else 0.
-    step = np.where(good < bad, values <= good, values >= good).astype(float)
-    fraction = np.where(span == 0, step, fraction)
-    scores = 100.0 * np.clip(fraction, 0.0, 1.0)
-    return np.where(np.isnan(values), np.nan, scores)
+        fraction = (values - bad) / span
+    if (span == 0).any():
+        # Equal anchors make a step: at or beyond good is 100, anything else 0.
+        step = np.where(good < bad, values <= good, values >= good)
+        fraction = np.where(span == 0, step, fraction)
+        fraction[np.isnan(values)] = np.nan
+    # Clipping keeps NaN (missing) as NaN.
+    return 100.0 * np.clip(fraction, 0.0, 1.0)
 
 
 def dimension_scores(
@@ -242,15 +275,15 @@ def dimension_scores(
     The score is the weighted mean of the present sub-scores (NaN when none is
     present); coverage is the share of the dimension's weight that had data.
     """
-    result = pd.DataFrame(index=subs.index)
+    result: dict[str, np.ndarray] = {}
     for dim in DIMENSIONS:
         members = metrics_of(dim)
-        weights = _weight_matrix(members, subs.index, overrides, products)
+        weights = _weight_matrix(members, len(subs), overrides, products)
         scores = subs[[m.name for m in members]].to_numpy(dtype=float)
         present = ~np.isnan(scores)
 
         present_weight = (weights * present).sum(axis=1)
-        total_weight = weights.sum(axis=1)
+        total_weight = np.broadcast_to(weights.sum(axis=1), present_weight.shape)
         weighted = np.where(present, scores * weights, 0.0).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             result[dim] = np.where(
@@ -259,18 +292,20 @@ def dimension_scores(
             result[f"{dim}_coverage"] = np.where(
                 total_weight > 0, present_weight / total_weight, 0.0
             )
-    return result
+    return pd.DataFrame(result, index=subs.index)
 
 
 def _weight_matrix(
     members: tuple[Metric, ...],
-    index: pd.Index,
+    rows: int,
     overrides: Mapping[str, Overrides] | None,
     products: pd.Series | None,
 ) -> np.ndarray:
-    weights = np.tile([m.weight for m in members], (len(index), 1)).astype(float)
+    """Metric weights: one row for all, or one per row when a product overrides."""
+    weights = np.array([[m.weight for m in members]], dtype=float)
     if not overrides or products is None:
         return weights
+    weights = np.repeat(weights, rows, axis=0)
     slugs = products.to_numpy()
     for product, product_overrides in overrides.items():
         mask = slugs == product
