@@ -2,117 +2,147 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
-import pandas as pd
+import numpy as np
+
+from reliability.day_grid import DayGrid
+from reliability.metric_sql import fetch_columns
+
+# Sonar measure keys, in the order of the measure axis below.
+_MEASURES = (
+    "alert_status",
+    "reliability_rating",
+    "security_rating",
+    "sqale_rating",
+    "coverage",
+    "duplicated_lines_density",
+    "security_hotspots_reviewed",
+    "ncloc",
+)
+_GATE_CODES = {"OK": 1, "WARN": 2, "ERROR": 3}
+_RATINGS = {
+    "reliability_rating": "reliability_rating",
+    "security_rating": "security_rating",
+    "sqale_rating": "maintainability_rating",
+}
+_POOLED = ("coverage", "duplicated_lines_density", "security_hotspots_reviewed")
 
 
-def sonar(
-    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
-) -> pd.DataFrame:
+def sonar(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarray]:
     """The newest known value of each measure per project, pooled per product.
 
     A history point without a value (the metric was not computed in that
     analysis) does not hide an older value: we take the newest point that has one.
     """
-    # Each measure's newest point per analysis day (points before the window fold
-    # into its first day), carried forward over one row per project and day: at
-    # 2,000 products an as-of join per measure and day took seconds (#7).
-    return con.execute(
+    points = _points(con, grid)
+    # One row per project (numbered in product order), values carried forward.
+    projects = int(points["project"].max()) + 1 if len(points["project"]) else 0
+    product = np.zeros(projects, dtype=np.int64)
+    product[points["project"]] = points["pid"]
+    latest = _carried(
+        (projects, len(_MEASURES), grid.days),
+        (points["project"], points["measure"], points["day"]),
+        points["value"],
+    )
+    measure = {key: latest[:, index] for index, key in enumerate(_MEASURES)}
+    values = {"quality_gate": _gate_status(grid, product, measure["alert_status"])}
+    for key, name in _RATINGS.items():
+        values[name] = _per_product(grid, product, measure[key], np.fmax)
+    for name in _POOLED:
+        values[name] = _weighted_by_lines(
+            grid, product, measure[name], measure["ncloc"]
+        )
+    return values
+
+
+def _points(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarray]:
+    # Each measure's newest known point per project and analysis day; points
+    # before the window fold into its first day. The gate's value is its
+    # status text, coded (0 for a text that is no status).
+    keys = ", ".join(f"'{key}'" for key in _MEASURES)
+    codes = " ".join(f"WHEN '{text}' THEN {code}" for text, code in _GATE_CODES.items())
+    return fetch_columns(
+        con,
         f"""
-        WITH known AS (
-            SELECT product, project_key, metric, analysed_at, value, text_value
+        WITH newest AS (
+            SELECT product, project_key, metric,
+                   greatest(day_of(analysed_at), 0) AS day,
+                   arg_max_null(
+                       CASE WHEN metric = 'alert_status'
+                            THEN CASE upper(text_value) {codes} ELSE 0 END
+                            ELSE value END,
+                       analysed_at) AS value
             FROM sonar_measures
-            WHERE metric IN ({", ".join(f"'{metric}'" for metric, _ in _SONAR_COLUMNS)})
+            WHERE metric IN ({keys}) AND day_of(analysed_at) < {grid.days}
               AND (value IS NOT NULL
                    OR (text_value IS NOT NULL AND text_value <> 'NONE'))
-        ),
-        points AS (
-            SELECT product, project_key, metric,
-                   greatest(CAST(analysed_at AS DATE), CAST($first AS DATE)) AS day,
-                   arg_max({{'value': value, 'text_value': text_value}}, analysed_at)
-                       AS point
-            FROM known WHERE CAST(analysed_at AS DATE) <= CAST($last AS DATE)
             GROUP BY ALL
         ),
-        daily AS (
-            SELECT product, project_key, day,
-                   {
-            ", ".join(
-                f"any_value(point) FILTER (metric = '{metric}') AS {column}"
-                for metric, column in _SONAR_COLUMNS
-            )
-        }
-            FROM points GROUP BY ALL
-        ),
-        projects AS (SELECT DISTINCT product, project_key FROM known),
-        carried AS (
-            SELECT g.product, g.day, k.project_key,
-                   {
-            ", ".join(
-                f"last_value(d.{column} IGNORE NULLS) OVER w AS {column}"
-                for _, column in _SONAR_COLUMNS
-            )
-        }
-            FROM _grid g JOIN projects k USING (product)
-            LEFT JOIN daily d
-              ON d.product = g.product AND d.project_key = k.project_key
-             AND d.day = g.day
-            WINDOW w AS (PARTITION BY g.product, k.project_key ORDER BY g.day
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        ),
-        per_project AS (
-            SELECT product, day, project_key, gate.text_value AS gate,
-                   {
-            ", ".join(
-                f"{column}.value AS {column}"
-                for _, column in _SONAR_COLUMNS
-                if column != "gate"
-            )
-        }
-            FROM carried
+        projects AS (
+            SELECT pid, product, project_key,
+                   row_number() OVER (ORDER BY pid, project_key) - 1 AS project
+            FROM (SELECT DISTINCT product, project_key FROM newest)
+            JOIN _products USING (product)
         )
-        SELECT product, day,
-               CASE WHEN bool_or(upper(gate) = 'ERROR') THEN 'ERROR'
-                    WHEN bool_or(upper(gate) = 'WARN') THEN 'WARN'
-                    WHEN bool_or(upper(gate) = 'OK') THEN 'OK' END AS quality_gate,
-               max(reliability) AS reliability_rating,
-               max(security) AS security_rating,
-               max(maintainability) AS maintainability_rating,
-               """
-        + ",\n".join(
-            _loc_weighted(column, name)
-            for column, name in (
-                ("coverage", "coverage"),
-                ("dup", "duplicated_lines_density"),
-                ("hotspots", "security_hotspots_reviewed"),
-            )
-        )
-        + "\nFROM per_project GROUP BY ALL",
-        {"first": first, "last": last},
-    ).df()
+        SELECT pid, project, list_position([{keys}], metric) - 1 AS measure, day,
+               CAST(value AS DOUBLE) AS value
+        FROM newest JOIN projects USING (product, project_key)
+        """,
+    )
 
 
-# Sonar measure keys and the column each becomes per project.
-_SONAR_COLUMNS = (
-    ("alert_status", "gate"),
-    ("reliability_rating", "reliability"),
-    ("security_rating", "security"),
-    ("sqale_rating", "maintainability"),
-    ("coverage", "coverage"),
-    ("duplicated_lines_density", "dup"),
-    ("security_hotspots_reviewed", "hotspots"),
-    ("ncloc", "ncloc"),
-)
+def _carried(
+    shape: tuple[int, int, int], at: tuple[np.ndarray, ...], values: np.ndarray
+) -> np.ndarray:
+    """Values set at (project, measure, day) cells, carried forward along days.
+
+    A point whose value is missing is still the newest point and carries as
+    missing; cells before any point are missing.
+    """
+    grid = np.full(shape, np.nan)
+    grid[at] = values
+    seen = np.full(shape, -1)
+    seen[at] = at[2]
+    newest = np.maximum.accumulate(seen, axis=2)
+    carried = np.take_along_axis(grid, np.maximum(newest, 0), axis=2)
+    return np.where(newest >= 0, carried, np.nan)
 
 
-def _loc_weighted(column: str, name: str) -> str:
+def _per_product(
+    grid: DayGrid, product: np.ndarray, values: np.ndarray, reduce: np.ufunc
+) -> np.ndarray:
+    """``reduce`` over each product's projects; missing without any."""
+    result = grid.missing()
+    if len(product):
+        owners, starts = np.unique(product, return_index=True)
+        result[owners] = reduce.reduceat(values, starts, axis=0)
+    return result
+
+
+def _gate_status(grid: DayGrid, product: np.ndarray, gate: np.ndarray) -> np.ndarray:
+    # The worst status of any project: ERROR, then WARN, then OK.
+    worst = _per_product(grid, product, gate, np.fmax)
+    status = np.full(grid.shape, None, dtype=object)
+    for text, code in _GATE_CODES.items():
+        status[worst == code] = text
+    return status
+
+
+def _weighted_by_lines(
+    grid: DayGrid, product: np.ndarray, values: np.ndarray, ncloc: np.ndarray
+) -> np.ndarray:
     # Weighted by lines of code when every project reporting the measure also
     # reports ncloc; equal weights otherwise (scoring.md).
-    return f"""
-        CASE WHEN count({column}) = 0 THEN NULL
-             WHEN count(ncloc) FILTER ({column} IS NOT NULL) = count({column})
-                  AND sum(ncloc) FILTER ({column} IS NOT NULL) > 0
-             THEN sum({column} * ncloc) / sum(ncloc) FILTER ({column} IS NOT NULL)
-             ELSE avg({column}) END AS {name}"""
+    has_value = ~np.isnan(values)
+    has_both = has_value & ~np.isnan(ncloc)
+
+    def total(column: np.ndarray) -> np.ndarray:
+        return _per_product(grid, product, column, np.add)
+
+    reporting = total(has_value.astype(float))
+    lines = total(np.where(has_both, ncloc, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weighted = total(np.where(has_both, values * ncloc, 0.0)) / lines
+        mean = total(np.where(has_value, values, 0.0)) / reporting
+    by_lines = (total(has_both.astype(float)) == reporting) & (lines > 0)
+    return np.where(reporting > 0, np.where(by_lines, weighted, mean), np.nan)

@@ -3,12 +3,11 @@ resolution rate, time to resolve and crash-free sessions, as of each day."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
-import pandas as pd
+import numpy as np
 
-from reliability.metric_sql import interval_deltas, ratio_or_best, source_counts
+from reliability.day_grid import OPEN, DayGrid, ratio_or_best
+from reliability.metric_sql import fetch_columns, products_with
 
 
 def create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
@@ -18,133 +17,105 @@ def create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
     stretch ends the day before the next change's day, so two changes on one
     day leave only the later one in force.
     """
+    # Changes are keyed by the issue's row id: ordering them by an integer
+    # instead of the (product, issue id) strings is a third faster (#7).
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _issue_states AS
-        WITH changes AS (
-            SELECT product, issue_id, first_seen AS ts, 'open' AS state, 0 AS rank
-            FROM sentry_issues
-            UNION
-            SELECT product, issue_id, changed_at,
-                   CASE WHEN kind = 'resolved' THEN 'resolved' ELSE 'open' END, 1
-            FROM sentry_issue_changes
-            UNION
-            SELECT product, issue_id, resolved_at, 'resolved', 1
-            FROM sentry_issues WHERE resolved_at IS NOT NULL
-            UNION
-            SELECT product, issue_id, regressed_at, 'open', 1
-            FROM sentry_issues WHERE regressed_at IS NOT NULL
+        WITH issues AS (SELECT rowid AS issue, * FROM sentry_issues),
+        changes AS (
+            SELECT issue, first_seen AS ts, false AS resolved, 0 AS rank
+            FROM issues
+            UNION ALL
+            SELECT i.issue, c.changed_at, c.kind = 'resolved', 1
+            FROM sentry_issue_changes c JOIN issues i USING (product, issue_id)
+            UNION ALL
+            SELECT issue, resolved_at, true, 1
+            FROM issues WHERE resolved_at IS NOT NULL
+            UNION ALL
+            SELECT issue, regressed_at, false, 1
+            FROM issues WHERE regressed_at IS NOT NULL
         ),
         ordered AS (
             SELECT c.*, CAST(c.ts AS DATE) AS from_day,
                    CAST(lead(c.ts) OVER w AS DATE) - 1 AS to_day
             FROM changes c
-            WINDOW w AS (PARTITION BY product, issue_id ORDER BY ts, rank)
+            WINDOW w AS (PARTITION BY issue ORDER BY ts, rank)
         )
-        SELECT o.product, o.issue_id, o.state, o.ts, o.from_day, o.to_day,
-               i.level, i.first_seen, CAST(i.first_seen AS DATE) AS first_day
-        FROM ordered o JOIN sentry_issues i USING (product, issue_id)
+        SELECT i.product, i.issue_id,
+               CASE WHEN o.resolved THEN 'resolved' ELSE 'open' END AS state,
+               o.ts, o.from_day, o.to_day, i.level, i.first_seen,
+               CAST(i.first_seen AS DATE) AS first_day
+        FROM ordered o JOIN issues i USING (issue)
         WHERE o.to_day IS NULL OR o.to_day >= o.from_day
         """
     )
 
 
-SENTRY_COUNTS = (
-    "open_critical_issues",
-    "new_issues_30d",
-    "_first_seen_90d",
-    "_resolved_of_90d",
-)
-
-
-def sentry_counts(
-    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
-) -> pd.DataFrame:
+def sentry(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarray]:
+    """Open critical issues, new issues, resolution rate and time to resolve."""
     create_issue_states(con)
-    issues = "(SELECT product, CAST(first_seen AS DATE) AS f FROM sentry_issues)"
-    critical_open = (
-        "(SELECT * FROM _issue_states WHERE state = 'open' "
-        "AND lower(level) IN ('fatal', 'error'))"
+    issues = fetch_columns(
+        con,
+        """SELECT pid, day_of(first_seen) AS first
+           FROM sentry_issues JOIN _products USING (product)""",
     )
-    resolved = "(SELECT * FROM _issue_states WHERE state = 'resolved')"
-    deltas = " UNION ALL ".join(
-        [
-            interval_deltas(
-                "open_critical_issues", critical_open, "from_day", "to_day"
-            ),
-            interval_deltas(
-                "new_issues_30d", issues, "f", "CAST(f + INTERVAL 29 DAY AS DATE)"
-            ),
-            interval_deltas(
-                "_first_seen_90d", issues, "f", "CAST(f + INTERVAL 89 DAY AS DATE)"
-            ),
-            interval_deltas(
-                "_resolved_of_90d",
-                resolved,
-                "from_day",
-                "least(coalesce(to_day, DATE '9999-12-31'), "
-                "CAST(first_day + INTERVAL 89 DAY AS DATE))",
-            ),
-        ]
-    )
-    wide = source_counts(
-        con, deltas, first, SENTRY_COUNTS, source="sentry", table="sentry_issues"
-    )
-    if wide.empty:
-        return wide
-    wide["resolution_rate_90d"] = ratio_or_best(
-        wide["_resolved_of_90d"], wide["_first_seen_90d"]
-    )
-    columns = ["open_critical_issues", "new_issues_30d", "resolution_rate_90d"]
-    return wide[["product", "day", *columns]]
-
-
-def sentry_mttr(
-    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
-) -> pd.DataFrame:
-    # A resolution counts for 90 days from its day, while it stands.
-    return con.execute(
-        """
-        WITH spans AS (
-            SELECT product,
-                   date_diff('second', first_seen, ts) / 86400.0 AS days_to_resolve,
-                   greatest(from_day, CAST(? AS DATE)) AS lo,
-                   least(coalesce(to_day, DATE '9999-12-31'),
-                         CAST(from_day + INTERVAL 89 DAY AS DATE),
-                         CAST(? AS DATE)) AS hi
-            FROM _issue_states WHERE state = 'resolved'
-        ),
-        expanded AS (
-            SELECT product, days_to_resolve,
-                   unnest(range(date_diff('day', CAST(? AS DATE), lo),
-                                date_diff('day', CAST(? AS DATE), hi) + 1)) AS day_offset
-            FROM spans WHERE hi >= lo
-        )
-        SELECT product, CAST(? AS DATE) + CAST(day_offset AS INTEGER) AS day,
-               median(days_to_resolve) AS mttr_days
-        FROM expanded GROUP BY product, day_offset
+    states = fetch_columns(
+        con,
+        f"""
+        SELECT pid, state = 'resolved' AS resolved,
+               lower(level) IN ('fatal', 'error') AS critical,
+               day_of(from_day) AS lo, coalesce(day_of(to_day), {OPEN}) AS hi,
+               day_of(first_day) AS first,
+               date_diff('second', first_seen, ts) / 86400.0 AS days_to_resolve
+        FROM _issue_states JOIN _products USING (product)
         """,
-        [first, last, first, first, first],
-    ).df()
-
-
-def crash_free(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(
-        """
-        WITH daily AS (
-            SELECT product, day, sum(sessions) AS sessions, sum(crashed) AS crashed
-            FROM sentry_sessions GROUP BY ALL
+    )
+    pid, lo, hi = states["pid"], states["lo"], states["hi"]
+    open_critical = ~states["resolved"] & states["critical"]
+    resolved = states["resolved"]
+    first_seen_90d = grid.running_count(
+        issues["pid"], issues["first"], issues["first"] + 89
+    )
+    # A resolution counts for the rate while it stands, within 90 days of the
+    # issue's first day, and for time to resolve for 90 days from its own day.
+    resolved_of_90d = grid.running_count(
+        pid[resolved], lo[resolved], np.minimum(hi, states["first"] + 89)[resolved]
+    )
+    counts = {
+        "open_critical_issues": grid.running_count(
+            pid[open_critical], lo[open_critical], hi[open_critical]
         ),
-        windowed AS (
-            SELECT g.product, g.day,
-                   sum(d.sessions) OVER w AS sessions, sum(d.crashed) OVER w AS crashed
-            FROM _grid_ext g LEFT JOIN daily d USING (product, day)
-            WINDOW w AS (PARTITION BY g.product ORDER BY g.day
-                         ROWS BETWEEN 29 PRECEDING AND CURRENT ROW)
-        )
-        SELECT w.product, w.day,
-               CASE WHEN sessions > 0 THEN 100.0 * (1 - crashed / sessions) END
-                   AS crash_free_sessions
-        FROM windowed w JOIN _grid USING (product, day)
-        """
-    ).df()
+        "new_issues_30d": grid.running_count(
+            issues["pid"], issues["first"], issues["first"] + 29
+        ),
+        "resolution_rate_90d": ratio_or_best(resolved_of_90d, first_seen_90d),
+    }
+    # A product that never synced Sentry has no counts (missing), not counts
+    # of 0 that would read as perfect.
+    with_data = products_with(con, "sentry", "sentry_issues")
+    values = {name: grid.only(count, with_data) for name, count in counts.items()}
+    values["mttr_days"] = grid.median(
+        pid[resolved],
+        lo[resolved],
+        np.minimum(hi, lo + 89)[resolved],
+        states["days_to_resolve"][resolved],
+    )
+    return values
+
+
+def crash_free(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarray]:
+    """Crash-free sessions over 30 days, every project of a product pooled."""
+    daily = fetch_columns(
+        con,
+        """SELECT pid, day_of(day) AS day, CAST(sum(sessions) AS DOUBLE) AS sessions,
+                  CAST(sum(crashed) AS DOUBLE) AS crashed
+           FROM sentry_sessions JOIN _products USING (product) GROUP BY ALL""",
+    )
+    sessions, crashed = (
+        grid.window_sum(daily["pid"], daily["day"], daily[column], 30)
+        for column in ("sessions", "crashed")
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(sessions > 0, 100.0 * (1 - crashed / sessions), np.nan)
+    return {"crash_free_sessions": rate}

@@ -3,41 +3,46 @@
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
+import numpy as np
+
+from reliability.day_grid import DayGrid
+from reliability.metric_sql import fetch_columns
 
 
-def azure(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def azure(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarray]:
+    """Error budget left over 30 days, p95 response time and failure rate over 7."""
     # Daily p95s cannot be merged exactly; the 7-day figure is their mean
     # weighted by requests, which tracks the true p95 closely when traffic is even.
-    return con.execute(
+    daily = fetch_columns(
+        con,
         """
-        WITH daily AS (
-            SELECT product, day, sum(total) AS total, sum(failed) AS failed,
-                   sum(p95_ms * total) AS p95_weighted,
-                   sum(total) FILTER (p95_ms IS NOT NULL) AS p95_total
-            FROM azure_requests GROUP BY ALL
-        ),
-        windowed AS (
-            SELECT g.product, g.day,
-                   sum(d.total) OVER w30 AS total_30, sum(d.failed) OVER w30 AS failed_30,
-                   sum(d.total) OVER w7 AS total_7, sum(d.failed) OVER w7 AS failed_7,
-                   sum(d.p95_weighted) OVER w7 AS p95_weighted_7,
-                   sum(d.p95_total) OVER w7 AS p95_total_7
-            FROM _grid_ext g LEFT JOIN daily d USING (product, day)
-            WINDOW w30 AS (PARTITION BY g.product ORDER BY g.day
-                           ROWS BETWEEN 29 PRECEDING AND CURRENT ROW),
-                   w7 AS (PARTITION BY g.product ORDER BY g.day
-                          ROWS BETWEEN 6 PRECEDING AND CURRENT ROW)
-        )
-        SELECT w.product, w.day,
-               CASE WHEN total_30 > 0 THEN greatest(0.0, least(1.0,
-                   1 - (failed_30 / total_30) / (1 - p.slo / 100.0))) END
-                   AS error_budget_remaining,
-               CASE WHEN p95_total_7 > 0 THEN p95_weighted_7 / p95_total_7 END
-                   AS p95_response_ms,
-               CASE WHEN total_7 > 0 THEN 100.0 * failed_7 / total_7 END
-                   AS failed_request_rate
-        FROM windowed w JOIN _grid USING (product, day)
-        JOIN products p ON p.slug = w.product
-        """
-    ).df()
+        SELECT pid, day_of(day) AS day,
+               CAST(sum(total) AS DOUBLE) AS total,
+               CAST(sum(failed) AS DOUBLE) AS failed,
+               coalesce(sum(p95_ms * total), 0) AS p95_weighted,
+               CAST(coalesce(sum(total) FILTER (p95_ms IS NOT NULL), 0) AS DOUBLE)
+                   AS p95_total
+        FROM azure_requests JOIN _products USING (product) GROUP BY ALL
+        """,
+    )
+    slo = fetch_columns(con, "SELECT slo FROM _products ORDER BY pid")["slo"]
+
+    def over(column: str, width: int) -> np.ndarray:
+        return grid.window_sum(daily["pid"], daily["day"], daily[column], width)
+
+    total_30, failed_30 = over("total", 30), over("failed", 30)
+    total_7, failed_7 = over("total", 7), over("failed", 7)
+    p95_weighted_7, p95_total_7 = over("p95_weighted", 7), over("p95_total", 7)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        budget = 1 - (failed_30 / total_30) / (1 - slo[:, None] / 100.0)
+        return {
+            "error_budget_remaining": np.where(
+                total_30 > 0, np.clip(budget, 0.0, 1.0), np.nan
+            ),
+            "p95_response_ms": np.where(
+                p95_total_7 > 0, p95_weighted_7 / p95_total_7, np.nan
+            ),
+            "failed_request_rate": np.where(
+                total_7 > 0, 100.0 * failed_7 / total_7, np.nan
+            ),
+        }

@@ -169,7 +169,8 @@ def build_snapshot(
     """Score metric ``values`` (product, day, metrics) to dimension level."""
     overrides = overrides or {}
     values = values.copy()
-    values["day"] = pd.to_datetime(values["day"]).dt.date
+    if pd.api.types.infer_dtype(values["day"], skipna=False) != "date":
+        values["day"] = pd.to_datetime(values["day"]).dt.date
     values = values.sort_values(["product", "day"], ignore_index=True)
     dimensions = _dimension_frame(values, overrides)
     return Snapshot(

@@ -154,6 +154,28 @@ def test_no_sentry_at_all_leaves_runtime_missing_not_perfect(store: Store) -> No
         assert is_missing(values[name]), name
 
 
+def test_a_clean_sentry_sync_with_no_issues_counts_as_none(store: Store) -> None:
+    # Synced, and Sentry had nothing to report: zero issues, the best-case rate.
+    write(
+        store,
+        sync_state=[
+            {
+                "source": "sentry",
+                "product": "p",
+                "watermark": at(1),
+                "updated_at": at(1),
+            }
+        ],
+    )
+
+    values = metrics_on(store, 5)
+
+    assert values["open_critical_issues"] == 0
+    assert values["new_issues_30d"] == 0
+    assert values["resolution_rate_90d"] == 1.0
+    assert is_missing(values["mttr_days"])
+
+
 def test_sonar_takes_the_newest_known_value_and_pools_by_lines(store: Store) -> None:
     rows = [
         ("a", "coverage", 2, 50.0, None),
