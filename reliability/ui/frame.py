@@ -168,9 +168,16 @@ def _sidebar(snap: Snapshot, product: str | None) -> View:
 
 
 def _share_link(view: View) -> None:
-    """Show the full address of what is shown, with a copy button (st.code has one)."""
-    with st.sidebar:
-        st.subheader("Share")
+    """Show the full address of what is shown, with a copy button (st.code has one).
+
+    Inside a popover, whose content the browser draws only when opened: the code
+    element's 1.5 MB highlighter then no longer delays a new visitor's first
+    paint (1.82 s -> 1.55 s at 500 products, #7).
+    """
+    with (
+        st.sidebar,
+        st.popover("Share this view", icon=":material/link:", width="stretch"),
+    ):
         # st.context.url has no query string, and is None outside a browser session.
         st.code(view.link(st.context.url or ""), language=None, wrap_lines=True)
 

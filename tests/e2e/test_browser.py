@@ -51,10 +51,9 @@ def test_clicking_a_product_opens_its_page_and_the_link_reopens_it(
         "[data-testid=stSidebar] [data-testid=stSlider] input[type=range]"
     )
     assert [sliders.nth(i).input_value() for i in range(4)] == ["10", "30", "20", "40"]
-    assert (
-        f"product={slug}"
-        in again.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text()
-    )
+    # The share box opens from the sidebar with the exact address to paste.
+    again.locator("[data-testid=stSidebar]").get_by_text("Share this view").click()
+    assert f"product={slug}" in again.locator("[data-testid=stCode]").inner_text()
 
 
 def test_hostile_issue_title_shows_as_text_and_runs_nothing(
