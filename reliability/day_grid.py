@@ -64,16 +64,18 @@ class DayGrid:
         ``end`` is ``OPEN`` for an interval still open; empty intervals count for
         nothing. Each interval adds ``weight`` (-1 takes an overlap away again).
         """
+        # Day ``days`` is a spare column for what falls after the window, and
+        # an empty interval opens and closes there; before the window, it
+        # opens and closes on day 0, which cancels out.
         width = self.days + 1
-        keep = end >= start
-        product, start, end = product[keep], np.maximum(start[keep], 0), end[keep]
-        after_end = np.maximum(end + 1, 0)
-        opens = start < self.days
-        closes = after_end < self.days
+        empty = end < start
+        opens = np.where(empty, self.days, np.clip(start, 0, self.days))
+        closes = np.where(empty, self.days, np.clip(end + 1, 0, self.days))
+        base = product * width
         size = len(self.products) * width
-        diff = np.bincount(
-            product[opens] * width + start[opens], minlength=size
-        ) - np.bincount(product[closes] * width + after_end[closes], minlength=size)
+        diff = np.bincount(base + opens, minlength=size) - np.bincount(
+            base + closes, minlength=size
+        )
         counts = np.cumsum(diff.reshape(len(self.products), width), axis=1)
         return weight * counts[:, : self.days].astype(float)
 
@@ -106,27 +108,34 @@ class DayGrid:
         # order, hold each product's values sorted, so its middle ones are found
         # by position. Expanding rows into one per day they cover cost 9 million
         # rows at 2,000 products (#7).
-        result = self.missing()
         lo, hi = np.maximum(lo, 0), np.minimum(hi, self.days - 1)
         keep = (hi >= lo) & ~np.isnan(values)
-        order = np.lexsort((values[keep], product[keep]))
+        order = _by_product_then_value(product[keep], values[keep])
         product, values = product[keep][order], values[keep][order]
-        # Clipped days fit 16 bits, so the day loop reads a quarter of the memory.
-        small = np.int16 if self.days <= np.iinfo(np.int16).max else np.int64
-        lo, hi = (column[keep][order].astype(small) for column in (lo, hi))
+        # A row covers ``day`` when ``day - lo``, as an unsigned number (so
+        # days before ``lo`` wrap round to huge), is at most its span: one
+        # subtraction and one comparison per row and day, in 16 bits.
+        small = np.uint16 if self.days <= np.iinfo(np.int16).max else np.uint64
+        lo = lo[keep][order].astype(small)
+        span = (hi[keep][order] - lo).astype(small)
         ids = np.arange(len(self.products))
-        starts = np.searchsorted(product, ids)
-        ends = np.searchsorted(product, ids, side="right")
+        bounds = np.concatenate(
+            [np.searchsorted(product, ids), np.searchsorted(product, ids, side="right")]
+        )
+        offset, covered = np.empty_like(lo), np.empty(len(lo), dtype=bool)
+        by_day = np.full((self.days, len(self.products)), np.nan)
         for day in range(self.days):
-            rows = np.flatnonzero((lo <= day) & (hi >= day))
-            begin = np.searchsorted(rows, starts)
-            count = np.searchsorted(rows, ends) - begin
+            np.subtract(small(day), lo, out=offset)
+            np.less_equal(offset, span, out=covered)
+            rows = np.flatnonzero(covered)
+            begin, end = np.split(np.searchsorted(rows, bounds), 2)
+            count = end - begin
             found = count > 0
             begin, count = begin[found], count[found]
             lower = values[rows[begin + (count - 1) // 2]]
             upper = values[rows[begin + count // 2]]
-            result[found, day] = (lower + upper) / 2
-        return result
+            by_day[day, found] = (lower + upper) / 2
+        return np.ascontiguousarray(by_day.T)
 
     def frame(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
         """One row per product and day (sorted so), a column per array given."""
@@ -137,6 +146,19 @@ class DayGrid:
         for name, values in columns.items():
             data[name] = values.reshape(-1)
         return pd.DataFrame(data)
+
+
+def _by_product_then_value(product: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The order that sorts rows by product, then value.
+
+    A sort by value, then a stable sort by product: numpy sorts 16-bit integers
+    stably by radix, which makes the pair 5x faster than ``np.lexsort``.
+    """
+    by_value = np.argsort(values)
+    ids = product[by_value]
+    if len(product) and product.max() <= np.iinfo(np.int16).max:
+        ids = ids.astype(np.int16)
+    return by_value[np.argsort(ids, kind="stable")]
 
 
 def ratio_or_best(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

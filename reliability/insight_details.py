@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
-from reliability.metrics_runtime import create_issue_states
+from reliability.metrics_runtime import ISSUE_STATES_SQL
 from reliability.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -65,10 +65,10 @@ def _oldest_open_critical(
 ) -> list[tuple[str, float]]:
     # Open as of the day by the same status history the open_critical_issues
     # metric counts, so the evidence names the issues the metric scores.
-    create_issue_states(con)
     return con.execute(
-        """SELECT product, date_diff('second', min(first_seen), $end) / 86400.0
-           FROM _issue_states
+        f"""WITH {ISSUE_STATES_SQL}
+           SELECT product, date_diff('second', min(first_seen), $end) / 86400.0
+           FROM issue_states
            WHERE state = 'open' AND lower(level) IN ('fatal', 'error')
              AND from_day <= $day AND (to_day IS NULL OR to_day >= $day)
            GROUP BY product""",

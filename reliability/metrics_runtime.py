@@ -9,52 +9,46 @@ import numpy as np
 from reliability.day_grid import OPEN, DayGrid, ratio_or_best
 from reliability.metric_sql import fetch_columns, products_with
 
-
-def create_issue_states(con: duckdb.DuckDBPyConnection) -> None:
-    """One row per stretch of days an issue spent open or resolved.
-
-    An issue's state as of d is the one its last change by the end of d set; a
-    stretch ends the day before the next change's day, so two changes on one
-    day leave only the later one in force.
-    """
-    # Changes are keyed by the issue's row id: ordering them by an integer
-    # instead of the (product, issue id) strings is a third faster (#7).
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _issue_states AS
-        WITH issues AS (SELECT rowid AS issue, * FROM sentry_issues),
-        changes AS (
-            SELECT issue, first_seen AS ts, false AS resolved, 0 AS rank
-            FROM issues
-            UNION ALL
-            SELECT i.issue, c.changed_at, c.kind = 'resolved', 1
-            FROM sentry_issue_changes c JOIN issues i USING (product, issue_id)
-            UNION ALL
-            SELECT issue, resolved_at, true, 1
-            FROM issues WHERE resolved_at IS NOT NULL
-            UNION ALL
-            SELECT issue, regressed_at, false, 1
-            FROM issues WHERE regressed_at IS NOT NULL
-        ),
-        ordered AS (
-            SELECT c.*, CAST(c.ts AS DATE) AS from_day,
-                   CAST(lead(c.ts) OVER w AS DATE) - 1 AS to_day
-            FROM changes c
-            WINDOW w AS (PARTITION BY issue ORDER BY ts, rank)
-        )
+# The stretches of days each issue spent open or resolved: a WITH list ending
+# in the relation ``issue_states``. An issue's state as of d is the one its last
+# change by the end of d set; a stretch ends the day before the next change's
+# day, so two changes on one day leave only the later one in force. Changes
+# are keyed by the issue's row id (ordering by an integer instead of the
+# product and issue id strings is a third faster), and kept with UNION ALL: a
+# change listed twice makes a stretch that ends before it starts, dropped below.
+ISSUE_STATES_SQL = """
+    issues AS (SELECT rowid AS issue, * FROM sentry_issues),
+    changes AS (
+        SELECT issue, first_seen AS ts, false AS resolved, 0 AS rank
+        FROM issues
+        UNION ALL
+        SELECT i.issue, c.changed_at, c.kind = 'resolved', 1
+        FROM sentry_issue_changes c JOIN issues i USING (product, issue_id)
+        UNION ALL
+        SELECT issue, resolved_at, true, 1
+        FROM issues WHERE resolved_at IS NOT NULL
+        UNION ALL
+        SELECT issue, regressed_at, false, 1
+        FROM issues WHERE regressed_at IS NOT NULL
+    ),
+    ordered AS (
+        SELECT c.*, CAST(c.ts AS DATE) AS from_day,
+               CAST(lead(c.ts) OVER w AS DATE) - 1 AS to_day
+        FROM changes c
+        WINDOW w AS (PARTITION BY issue ORDER BY ts, rank)
+    ),
+    issue_states AS (
         SELECT i.product, i.issue_id,
                CASE WHEN o.resolved THEN 'resolved' ELSE 'open' END AS state,
                o.ts, o.from_day, o.to_day, i.level, i.first_seen,
                CAST(i.first_seen AS DATE) AS first_day
         FROM ordered o JOIN issues i USING (issue)
         WHERE o.to_day IS NULL OR o.to_day >= o.from_day
-        """
-    )
+    )"""
 
 
 def sentry(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarray]:
     """Open critical issues, new issues, resolution rate and time to resolve."""
-    create_issue_states(con)
     issues = fetch_columns(
         con,
         """SELECT pid, day_of(first_seen) AS first
@@ -63,12 +57,13 @@ def sentry(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarra
     states = fetch_columns(
         con,
         f"""
+        WITH {ISSUE_STATES_SQL}
         SELECT pid, state = 'resolved' AS resolved,
                lower(level) IN ('fatal', 'error') AS critical,
                day_of(from_day) AS lo, coalesce(day_of(to_day), {OPEN}) AS hi,
                day_of(first_day) AS first,
                date_diff('second', first_seen, ts) / 86400.0 AS days_to_resolve
-        FROM _issue_states JOIN _products USING (product)
+        FROM issue_states JOIN _products USING (product)
         """,
     )
     pid, lo, hi = states["pid"], states["lo"], states["hi"]
