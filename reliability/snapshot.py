@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -85,6 +85,15 @@ class DimensionCube:
     days: tuple[dt.date, ...]
     scores: np.ndarray
     coverage: np.ndarray
+    # What every re-weighting needs and no weight changes: which scores are
+    # there (1.0 or 0.0), and the scores with missing ones as 0.
+    present: np.ndarray = field(init=False, repr=False)
+    filled: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        present = ~np.isnan(self.scores)
+        object.__setattr__(self, "present", present.astype(float))
+        object.__setattr__(self, "filled", np.where(present, self.scores, 0.0))
 
     @classmethod
     def from_frame(
@@ -108,9 +117,8 @@ class DimensionCube:
         """Overall score and coverage, product x day, under ``weights``."""
         w = scoring.normalise_weights(weights)
         weight_row = np.array([w[d] for d in DIMENSIONS])
-        present = ~np.isnan(self.scores)
-        present_weight = present @ weight_row
-        weighted = np.where(present, self.scores, 0.0) @ weight_row
+        present_weight = self.present @ weight_row
+        weighted = self.filled @ weight_row
         with np.errstate(divide="ignore", invalid="ignore"):
             overall = np.where(present_weight > 0, weighted / present_weight, np.nan)
         coverage = (self.coverage @ weight_row) / weight_row.sum()
@@ -168,9 +176,9 @@ def build_snapshot(
 ) -> Snapshot:
     """Score metric ``values`` (product, day, metrics) to dimension level."""
     overrides = overrides or {}
-    values = values.copy()
+    # Stored metrics come back as timestamps, computed ones as dates already.
     if pd.api.types.infer_dtype(values["day"], skipna=False) != "date":
-        values["day"] = pd.to_datetime(values["day"]).dt.date
+        values = values.assign(day=pd.to_datetime(values["day"]).dt.date)
     values = values.sort_values(["product", "day"], ignore_index=True)
     dimensions = _dimension_frame(values, overrides)
     return Snapshot(
