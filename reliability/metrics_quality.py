@@ -7,18 +7,10 @@ import numpy as np
 
 from reliability.day_grid import DayGrid
 from reliability.metric_sql import fetch_columns
+from reliability.sources.sonar import SCORED_METRICS
 
 # Sonar measure keys, in the order of the measure axis below.
-_MEASURES = (
-    "alert_status",
-    "reliability_rating",
-    "security_rating",
-    "sqale_rating",
-    "coverage",
-    "duplicated_lines_density",
-    "security_hotspots_reviewed",
-    "ncloc",
-)
+_MEASURES = SCORED_METRICS
 _GATE_CODES = {"OK": 1, "WARN": 2, "ERROR": 3}
 _RATINGS = {
     "reliability_rating": "reliability_rating",

@@ -38,7 +38,9 @@ DEFAULT_BASE_URL = "https://sonarcloud.io"
 WINDOW_DAYS = 180
 PAGE_SIZE = 1000  # search_history's maximum
 RESULT_CAP = 10_000  # p*ps beyond this is a 400 on search endpoints
-METRICS = (
+# The measures the quality score reads (metrics_quality), then those only the
+# evidence and insights show.
+SCORED_METRICS = (
     "alert_status",
     "reliability_rating",
     "security_rating",
@@ -47,10 +49,8 @@ METRICS = (
     "duplicated_lines_density",
     "security_hotspots_reviewed",
     "ncloc",
-    "bugs",
-    "vulnerabilities",
-    "code_smells",
 )
+METRICS = (*SCORED_METRICS, "bugs", "vulnerabilities", "code_smells")
 TEXT_METRICS = frozenset({"alert_status"})
 MEASURE_COLUMNS = [
     "product",
