@@ -82,7 +82,7 @@ class DayGrid:
     def window_sum(
         self, product: np.ndarray, day: np.ndarray, values: np.ndarray, width: int
     ) -> np.ndarray:
-        """Per product and day, the sum of ``values`` over the ``width`` days to it.
+        """Per product and day, the sum of ``values`` over the ``width`` days ending on it.
 
         Days without rows add 0, so a sum over no rows is 0.
         """
