@@ -27,11 +27,12 @@ from reliability.store import Store, upsert
 
 logger = logging.getLogger(__name__)
 
-PENDING, SENT, RECOVERY_PENDING, RECOVERED = (
+PENDING, SENT, RECOVERY_PENDING, RECOVERED, MUTED = (
     "pending",
     "sent",
     "recovery_pending",
     "recovered",
+    "muted",  # still unsent when its product was muted: never sent
 )
 UNSENT_STATES = (PENDING, RECOVERY_PENDING)
 CHANNEL_ENV = {"slack": "SLACK_WEBHOOK_URL", "teams": "TEAMS_WEBHOOK_URL"}

@@ -39,6 +39,7 @@ from reliability import insights, slo, snapshot
 # The "X as X" names are re-exported: tests and callers use them from here.
 from reliability.alert_delivery import (
     CHANNEL_ENV,
+    MUTED,
     PENDING,
     RECOVERY_PENDING,
     SENT,
@@ -231,25 +232,31 @@ def run_alerts(
     )
     history = store.query("SELECT * FROM alerts ORDER BY raised_at")
     names = [c.name for c in channels] or (list(CHANNEL_ENV) if is_dry_run else [])
+    muted = muted_products(portfolio)
     new_rows = plan(
         conditions,
         history,
         names,
         rules=rules,
-        muted=muted_products(portfolio),
+        muted=muted,
         now=now,
         snap=snap,
         app_url=app_url,
     )
 
+    # A message still waiting when its product was muted is dropped, not sent.
+    unsent = history[history["state"].isin(UNSENT_STATES)]
+    silenced = unsent[unsent["product"].isin(muted)].assign(state=MUTED)
     due = pd.concat(
-        [history[history["state"].isin(UNSENT_STATES)], new_rows], ignore_index=True
+        [unsent[~unsent["product"].isin(muted)], new_rows], ignore_index=True
     )
     if is_dry_run:
         return _report_plan(due, report, has_channels=bool(channels))
-    if not due.empty:
+    if not new_rows.empty or not silenced.empty:
         with store.writing() as con:
-            upsert(con, "alerts", new_rows)
+            upsert(con, "alerts", pd.concat([new_rows, silenced], ignore_index=True))
+    for product in sorted(set(silenced["product"])):
+        report(f"dropped: {product} is muted; its unsent alerts will not be sent")
     return deliver_due(
         store,
         due,

@@ -199,6 +199,36 @@ def test_alerts_a_failed_delivery_stays_pending_and_the_next_run_sends_it(
     assert posted(hooks, SLACK_PATH)[-1] == posted(hooks, SLACK_PATH)[0]
 
 
+def test_alerts_a_pending_alert_of_a_product_muted_since_is_dropped(
+    alert_store: Store, hooks: HTTPServer
+) -> None:
+    hooks.expect_request(SLACK_PATH, method="POST").respond_with_data(
+        "rollup_error", status=500
+    )
+    teams_ok(hooks)
+    run(alert_store, only("billing"))  # Slack failed: its alert waits
+    hooks.clear_all_handlers()
+    slack_ok(hooks)
+    teams_ok(hooks)
+    tried = len(posted(hooks, SLACK_PATH))
+    lines: list[str] = []
+
+    result = run(
+        alert_store,
+        only("nobody"),  # every demo product muted, billing included
+        now=NOW + dt.timedelta(minutes=10),
+        report=lines.append,
+    )
+
+    assert (result.sent, result.failed) == (0, 0)
+    assert len(posted(hooks, SLACK_PATH)) == tried  # nothing more sent
+    assert {(channel, state) for _, _, channel, state in alert_rows(alert_store)} == {
+        ("slack", "muted"),
+        ("teams", "sent"),
+    }
+    assert any(line.startswith("dropped: billing is muted") for line in lines)
+
+
 def test_alerts_exit_code_is_1_when_a_delivery_fails(
     alert_store: Store, hooks: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
