@@ -241,32 +241,53 @@ def evidence_text(metric: Metric, value: object, details: Details | None = None)
         f"{metric.label.lower()} {shown} against {format_value(metric, metric.good)}"
     )
     counts = {
-        "reliability_rating": (d.bugs, "bugs"),
-        "security_rating": (d.vulnerabilities, "vulnerabilities"),
-        "maintainability_rating": (d.code_smells, "code smells"),
+        "reliability_rating": (d.bugs, "bug", "bugs"),
+        "security_rating": (d.vulnerabilities, "vulnerability", "vulnerabilities"),
+        "maintainability_rating": (d.code_smells, "code smell", "code smells"),
     }
 
     if metric.name in counts:
-        count, noun = counts[metric.name]
+        count, noun, nouns = counts[metric.name]
         rating = f"{metric.label.lower()} {shown.removeprefix('rating ')}"
-        return rating if count is None else f"{count:,} {noun}; {rating}"
+        return rating if count is None else f"{_counted(count, noun, nouns)}; {rating}"
     if metric.name == "quality_gate":
         failing = ", ".join(d.failing_gate_projects)
         return f"quality gate {shown}" + (f" on {failing}" if failing else "")
     if metric.name == "sla_compliance_30d":
         text = f"SLA compliance {shown} against {format_value(metric, metric.good)}"
         if d.past_sla:
-            text += f"; {d.past_sla} open tickets past SLA"
+            tickets = _counted(d.past_sla, "open ticket", "open tickets")
+            text += f"; {tickets} past SLA"
         if d.past_sla_high:
             text += f", {d.past_sla_high} of them high priority"
             if d.oldest_past_sla_high_days is not None:
-                text += f", oldest {d.oldest_past_sla_high_days:.0f} days"
+                text += f", oldest {_days(d.oldest_past_sla_high_days)}"
         return text
     if metric.name == "open_high_priority" and d.oldest_open_high_days is not None:
-        return f"{float(value):.0f} open high-priority tickets, oldest {d.oldest_open_high_days:.0f} days"  # type: ignore[arg-type]
+        tickets = _counted(
+            float(value),  # type: ignore[arg-type]
+            "open high-priority ticket",
+            "open high-priority tickets",
+        )
+        return f"{tickets}, oldest {_days(d.oldest_open_high_days)}"
     if (
         metric.name == "open_critical_issues"
         and d.oldest_open_critical_days is not None
     ):
-        return f"{float(value):.0f} open fatal or error issues in Sentry, oldest {d.oldest_open_critical_days:.0f} days"  # type: ignore[arg-type]
+        issues = _counted(
+            float(value),  # type: ignore[arg-type]
+            "open fatal or error issue",
+            "open fatal or error issues",
+        )
+        return f"{issues} in Sentry, oldest {_days(d.oldest_open_critical_days)}"
     return against
+
+
+def _counted(number: float, noun: str, nouns: str) -> str:
+    """``1 bug``, ``2 bugs``: a whole number with its noun in agreement."""
+    whole = round(number)
+    return f"{whole:,} {noun if whole == 1 else nouns}"
+
+
+def _days(number: float) -> str:
+    return _counted(number, "day", "days")

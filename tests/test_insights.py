@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from reliability import insights, scoring, snapshot
+from reliability.insight_details import Details
+from reliability.insight_text import evidence_text
 from reliability.metrics import refresh_metric_daily
 from reliability.scoring import DEFAULT_WEIGHTS, METRIC_NAMES
 from reliability.store import Store, upsert
@@ -376,3 +378,37 @@ def test_oldest_open_critical_issue_follows_the_status_history(store: Store) -> 
     assert values["open_critical_issues"] == 1
     # Issue 2, first seen on 3 March at 09:00: 2 days and 15 hours before the end of 5 March.
     assert details["p"].oldest_open_critical_days == pytest.approx(2 + 15 / 24)
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "details", "expected"),
+    [
+        pytest.param(
+            "sla_compliance_30d",
+            0.83,
+            Details(past_sla=1),
+            "SLA compliance 83% against 95%; 1 open ticket past SLA",
+            id="one-ticket",
+        ),
+        pytest.param(
+            "open_critical_issues",
+            2.0,
+            Details(oldest_open_critical_days=1.2),
+            "2 open fatal or error issues in Sentry, oldest 1 day",
+            id="one-day",
+        ),
+        pytest.param(
+            "reliability_rating",
+            3.0,
+            Details(bugs=1),
+            "1 bug; reliability rating C",
+            id="one-bug",
+        ),
+    ],
+)
+def test_evidence_counts_agree_with_their_nouns(
+    metric: str, value: float, details: Details, expected: str
+) -> None:
+    text = evidence_text(scoring.METRICS_BY_NAME[metric], value, details)
+
+    assert text == expected
