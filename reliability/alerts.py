@@ -250,13 +250,14 @@ def run_alerts(
     due = pd.concat(
         [unsent[~unsent["product"].isin(muted)], new_rows], ignore_index=True
     )
+    verb = "would drop" if is_dry_run else "dropped"
+    for product in sorted(set(silenced["product"])):
+        report(f"{verb}: {product} is muted; its unsent alerts will not be sent")
     if is_dry_run:
         return _report_plan(due, report, has_channels=bool(channels))
     if not new_rows.empty or not silenced.empty:
         with store.writing() as con:
             upsert(con, "alerts", pd.concat([new_rows, silenced], ignore_index=True))
-    for product in sorted(set(silenced["product"])):
-        report(f"dropped: {product} is muted; its unsent alerts will not be sent")
     return deliver_due(
         store,
         due,

@@ -181,6 +181,7 @@ def _share_link(view: View, slot: DeltaGenerator) -> None:
     with slot, st.popover("Share this view", icon=":material/link:", width="stretch"):
         # st.context.url has no query string, and is None outside a browser session.
         st.code(view.link(st.context.url or ""), language=None, wrap_lines=True)
+        st.caption("Opens this page as shown: product, weights, filters and order.")
 
 
 def _write_url(view: View) -> None:
