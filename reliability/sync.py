@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from reliability import metrics
 from reliability.config import Portfolio, Product
 from reliability.pullers import (
     Pull,
@@ -118,7 +119,7 @@ def run_sync(
                 )
         set_meta(con, "is_demo", "false")
         set_meta(con, "last_sync", now.isoformat(timespec="seconds"))
-        _refresh_metrics(con)
+        metrics.refresh_metric_daily(con)
     return results
 
 
@@ -301,21 +302,6 @@ def _holds_demo(store: Store) -> bool:
         return store.meta().get("is_demo") == "true"
     except StoreError:
         return False
-
-
-def _refresh_metrics(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        from reliability import metrics
-    except ImportError as exc:
-        if exc.name != "reliability.metrics":
-            raise
-        logger.warning("reliability.metrics is missing; metric_daily not refreshed")
-        return
-    refresh = getattr(metrics, "refresh_metric_daily", None)
-    if refresh is None:
-        logger.warning("metrics.refresh_metric_daily is missing; not refreshed")
-        return
-    refresh(con)
 
 
 def _utc_now() -> datetime:
