@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reliability import slo
+from reliability.metric_sql import day_end
 from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
 
 # Re-exported: the product page and its tests read the breakdown from here.
@@ -41,11 +42,6 @@ SONAR_MEASURES = (
 )
 
 
-def _day_end(as_of: dt.date) -> dt.datetime:
-    """The first instant after ``as_of``: "by d" means strictly before it."""
-    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-
-
 # -- Sentry -----------------------------------------------------------------------
 
 
@@ -58,7 +54,7 @@ def open_issues(
     affected and events. Columns: ``short_id``, ``title``, ``level``, ``project``,
     ``event_count``, ``user_count``, ``first_seen``, ``last_seen``, ``permalink``.
     """
-    end = _day_end(as_of)
+    end = day_end(as_of)
     levels = " ".join(f"WHEN '{k}' THEN {v}" for k, v in LEVEL_WEIGHTS.items())
     return store.query(
         f"""
@@ -109,7 +105,7 @@ def sla_breaches(
     Columns: ``key``, ``summary``, ``priority``, ``created``, ``due``,
     ``resolved``, ``hours_late``, ``url``.
     """
-    end = _day_end(as_of)
+    end = day_end(as_of)
     start = end - dt.timedelta(days=days)
     return store.query(
         f"""
@@ -136,7 +132,7 @@ def oldest_high_priority(
     Columns: ``key``, ``summary``, ``priority``, ``status``, ``created``,
     ``age_days``, ``due``, ``url``.
     """
-    end = _day_end(as_of)
+    end = day_end(as_of)
     return store.query(
         f"""
         WITH t AS ({_tickets_sql()})
@@ -170,7 +166,7 @@ def sonar_projects(store: Store, product: str, as_of: dt.date) -> pd.DataFrame:
           AND (value IS NOT NULL OR (text_value IS NOT NULL AND text_value <> 'NONE'))
         GROUP BY ALL
         """,
-        {"product": product, "end": _day_end(as_of)},  # type: ignore[arg-type]
+        {"product": product, "end": day_end(as_of)},  # type: ignore[arg-type]
     )
     columns = ["project_key", "analysed_at", "gate", *SONAR_MEASURES]
     if frame.empty:
@@ -218,7 +214,7 @@ def availability(
     store: Store, product: str, as_of: dt.date, slo_percent: float, days: int = 90
 ) -> Availability:
     """Daily availability and the error budget of ``product`` up to ``as_of``."""
-    end = _day_end(as_of)
+    end = day_end(as_of)
     first = as_of - dt.timedelta(days=days - 1 + slo.SLO_WINDOW_DAYS)
     raw = store.query(
         """

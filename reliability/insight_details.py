@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from reliability.metric_sql import day_end
 from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
 from reliability.metrics_runtime import ISSUE_STATES_SQL
 from reliability.store import Store, StoreError
@@ -41,7 +42,7 @@ def load_details(store: Store, as_of: dt.date) -> dict[str, Details]:
     Read-only; an unreadable store gives no details (evidence then falls back to
     the metric values alone), with a warning.
     """
-    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    end = day_end(as_of)
     try:
         with store.reading() as con:
             sonar = _sonar_facts(con, end)

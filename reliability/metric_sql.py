@@ -38,6 +38,11 @@ def create_grid(con: duckdb.DuckDBPyConnection, first: dt.date, days: int) -> Da
     return DayGrid(products=tuple(slug for (slug,) in slugs), first=first, days=days)
 
 
+def day_end(day: dt.date) -> dt.datetime:
+    """The first instant after ``day``: "as of the end of d" means strictly before it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+
+
 def fetch_columns(
     con: duckdb.DuckDBPyConnection, sql: str, params: Any = None
 ) -> dict[str, np.ndarray]:
