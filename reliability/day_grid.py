@@ -82,9 +82,10 @@ class DayGrid:
     def window_sum(
         self, product: np.ndarray, day: np.ndarray, values: np.ndarray, width: int
     ) -> np.ndarray:
-        """Per product and day, the sum of ``values`` over the ``width`` days ending on it.
+        """Per product and day, the sum of ``values`` over the ``width`` days to it.
 
-        Days without rows add 0, so a sum over no rows is 0.
+        The window ends on the day itself. Days without rows add 0, so a sum over
+        no rows is 0.
         """
         span = self.days + width - 1
         keep = (day > -width) & (day < self.days)
@@ -99,7 +100,7 @@ class DayGrid:
     def median(
         self, product: np.ndarray, lo: np.ndarray, hi: np.ndarray, values: np.ndarray
     ) -> np.ndarray:
-        """Per product and day, the median of the ``values`` whose ``[lo, hi]`` covers it.
+        """Per product and day, the median of the values whose ``[lo, hi]`` covers it.
 
         Missing where no value covers the day; an even count takes the mean of
         the two middle values, as SQL's ``median`` does.

@@ -39,7 +39,7 @@ def create_grid(con: duckdb.DuckDBPyConnection, first: dt.date, days: int) -> Da
 
 
 def day_end(day: dt.date) -> dt.datetime:
-    """The first instant after ``day``: "as of the end of d" means strictly before it."""
+    """The first instant after ``day``: "as of the end of d" is strictly before it."""
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
 
 
@@ -64,7 +64,7 @@ def fetch_columns(
 def products_with(
     con: duckdb.DuckDBPyConnection, source: str, table: str
 ) -> np.ndarray:
-    """Ids of the products whose source has delivered data: a successful pull, or rows."""
+    """Ids of the products whose source has delivered: a successful pull, or rows."""
     return fetch_columns(
         con,
         f"""
