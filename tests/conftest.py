@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from reliability.demo import build_demo
-from reliability.store import Store
+from reliability.store import Store, upsert
 
 APP_PATH = str(Path(__file__).resolve().parent.parent / "app.py")
 # A fixed last day keeps the demo's dates, and so every derived figure, stable.
@@ -24,6 +25,17 @@ def open_page(page: str | None = None, **params: str) -> AppTest:
     if page is not None:
         at.switch_page(page)
     return at.run()
+
+
+def write_rows(store: Store, **tables: list[dict]) -> None:
+    """Write rows per table into ``store``, with one product ``p`` unless given."""
+    products = tables.pop(
+        "products", [{"slug": "p", "name": "P", "team": "T", "tier": 1}]
+    )
+    with store.writing() as con:
+        upsert(con, "products", pd.DataFrame(products))
+        for table, rows in tables.items():
+            upsert(con, table, pd.DataFrame(rows))
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from reliability import evidence, snapshot
 from reliability.demo import HOSTILE_TITLE, STORIES
 from reliability.scoring import DEFAULT_WEIGHTS
 from reliability.snapshot import Snapshot
-from reliability.store import Store, upsert
-from tests.conftest import DEMO_END
+from reliability.store import Store
+from tests.conftest import DEMO_END, write_rows
 
 WEIGHTS = [
     pytest.param(DEFAULT_WEIGHTS, id="default"),
@@ -89,30 +89,21 @@ def test_open_issues_follow_resolutions_and_regressions_as_of_a_day(
     store: Store,
 ) -> None:
     day = dt.datetime(2026, 3, 1)
-    with store.writing() as con:
-        upsert(
-            con,
-            "products",
-            pd.DataFrame([{"slug": "p", "name": "P", "team": "T", "tier": 1}]),
-        )
-        upsert(
-            con,
-            "sentry_issues",
-            pd.DataFrame(
-                [
-                    {
-                        "product": "p",
-                        "issue_id": "1",
-                        "title": "Boom",
-                        "level": "error",
-                        "status": "unresolved",
-                        "first_seen": day,
-                        "resolved_at": day + dt.timedelta(days=4),
-                        "regressed_at": day + dt.timedelta(days=6),
-                    }
-                ]
-            ),
-        )
+    write_rows(
+        store,
+        sentry_issues=[
+            {
+                "product": "p",
+                "issue_id": "1",
+                "title": "Boom",
+                "level": "error",
+                "status": "unresolved",
+                "first_seen": day,
+                "resolved_at": day + dt.timedelta(days=4),
+                "regressed_at": day + dt.timedelta(days=6),
+            }
+        ],
+    )
 
     def is_open(on: dt.datetime) -> bool:
         return not evidence.open_issues(store, "p", on.date()).empty

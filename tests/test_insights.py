@@ -9,11 +9,8 @@ import pandas as pd
 import pytest
 
 from reliability import insights, scoring, snapshot
-from reliability.insight_details import Details
-from reliability.insight_text import evidence_text
-from reliability.metrics import refresh_metric_daily
 from reliability.scoring import DEFAULT_WEIGHTS, METRIC_NAMES
-from reliability.store import Store, upsert
+from reliability.store import Store
 
 DAY = dt.date(2026, 11, 30)
 AT_GOOD = {
@@ -324,91 +321,3 @@ def test_missing_data_on_the_demo_names_each_gap(demo) -> None:
     totals = frame.groupby("product")["uncovered_weight"].sum()
     for product, uncovered in totals.items():
         assert uncovered == pytest.approx(1 - summary.at[product, "coverage"])
-
-
-def test_oldest_open_critical_issue_follows_the_status_history(store: Store) -> None:
-    # Resolved only in the change history (the issue row has no resolved_at):
-    # the metric counts it closed, so the evidence must not call it open.
-    t0 = dt.datetime(2026, 3, 1, 9)
-    with store.writing() as con:
-        upsert(
-            con,
-            "products",
-            pd.DataFrame([{"slug": "p", "name": "P", "team": "T", "tier": 1}]),
-        )
-        upsert(
-            con,
-            "sentry_issues",
-            pd.DataFrame(
-                [
-                    {
-                        "product": "p",
-                        "issue_id": "1",
-                        "level": "fatal",
-                        "first_seen": t0,
-                    },
-                    {
-                        "product": "p",
-                        "issue_id": "2",
-                        "level": "Error",
-                        "first_seen": t0 + dt.timedelta(days=2),
-                    },
-                ]
-            ),
-        )
-        upsert(
-            con,
-            "sentry_issue_changes",
-            pd.DataFrame(
-                [
-                    {
-                        "product": "p",
-                        "issue_id": "1",
-                        "changed_at": t0 + dt.timedelta(days=1),
-                        "kind": "resolved",
-                    },
-                ]
-            ),
-        )
-        refresh_metric_daily(con, as_of=dt.date(2026, 3, 5))
-
-    details = insights.load_details(store, dt.date(2026, 3, 5))
-    values = snapshot.load_snapshot(store).values_today().loc["p"]
-
-    assert values["open_critical_issues"] == 1
-    # Issue 2, first seen on 3 March at 09:00: 2 days and 15 hours before the end of 5 March.
-    assert details["p"].oldest_open_critical_days == pytest.approx(2 + 15 / 24)
-
-
-@pytest.mark.parametrize(
-    ("metric", "value", "details", "expected"),
-    [
-        pytest.param(
-            "sla_compliance_30d",
-            0.83,
-            Details(past_sla=1),
-            "SLA compliance 83% against 95%; 1 open ticket past SLA",
-            id="one-ticket",
-        ),
-        pytest.param(
-            "open_critical_issues",
-            2.0,
-            Details(oldest_open_critical_days=1.2),
-            "2 open fatal or error issues in Sentry, oldest 1 day",
-            id="one-day",
-        ),
-        pytest.param(
-            "reliability_rating",
-            3.0,
-            Details(bugs=1),
-            "1 bug; reliability rating C",
-            id="one-bug",
-        ),
-    ],
-)
-def test_evidence_counts_agree_with_their_nouns(
-    metric: str, value: float, details: Details, expected: str
-) -> None:
-    text = evidence_text(scoring.METRICS_BY_NAME[metric], value, details)
-
-    assert text == expected

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pandas as pd
 import pytest
 
 from reliability import metrics
-from reliability.store import Store, upsert
+from reliability.store import Store
+from tests.conftest import write_rows
 
 D1 = dt.date(2026, 3, 1)
 
@@ -21,16 +21,6 @@ def day(n: int) -> dt.date:
 
 def at(n: int, hour: int = 12) -> dt.datetime:
     return dt.datetime.combine(day(n), dt.time(hour))
-
-
-def write(store: Store, **tables: list[dict]) -> None:
-    products = tables.pop(
-        "products", [{"slug": "p", "name": "P", "team": "T", "tier": 1}]
-    )
-    with store.writing() as con:
-        upsert(con, "products", pd.DataFrame(products))
-        for table, rows in tables.items():
-            upsert(con, table, pd.DataFrame(rows))
 
 
 def metrics_on(store: Store, n: int, product: str = "p") -> dict[str, object]:
@@ -48,7 +38,7 @@ def is_missing(value: object) -> bool:
 @pytest.fixture
 def issue_store(store: Store) -> Store:
     # An error issue: seen day 1, resolved day 5, regressed day 8, resolved day 10.
-    write(
+    write_rows(
         store,
         sentry_issues=[
             {
@@ -120,7 +110,7 @@ def test_new_issues_count_first_seen_in_the_window(issue_store: Store) -> None:
 
 
 def test_crash_free_sessions_pool_projects_over_30_days(store: Store) -> None:
-    write(
+    write_rows(
         store,
         sentry_sessions=[
             {
@@ -146,7 +136,7 @@ def test_crash_free_sessions_pool_projects_over_30_days(store: Store) -> None:
 
 
 def test_no_sentry_at_all_leaves_runtime_missing_not_perfect(store: Store) -> None:
-    write(store, sentry_sessions=[])
+    write_rows(store, sentry_sessions=[])
 
     values = metrics_on(store, 5)
 
@@ -156,7 +146,7 @@ def test_no_sentry_at_all_leaves_runtime_missing_not_perfect(store: Store) -> No
 
 def test_a_clean_sentry_sync_with_no_issues_counts_as_none(store: Store) -> None:
     # Synced, and Sentry had nothing to report: zero issues, the best-case rate.
-    write(
+    write_rows(
         store,
         sync_state=[
             {
@@ -189,7 +179,7 @@ def test_sonar_takes_the_newest_known_value_and_pools_by_lines(store: Store) -> 
         ("a", "reliability_rating", 2, 2.0, None),
         ("b", "reliability_rating", 2, 4.0, None),
     ]
-    write(
+    write_rows(
         store,
         sonar_measures=[
             {
@@ -214,7 +204,7 @@ def test_sonar_takes_the_newest_known_value_and_pools_by_lines(store: Store) -> 
 
 @pytest.fixture
 def ticket_store(store: Store) -> Store:
-    write(
+    write_rows(
         store,
         jira_tickets=[
             # High: due 72h after creation (day 4 00:00), resolved on day 3: met.
@@ -274,7 +264,7 @@ def test_jira_medians(ticket_store: Store) -> None:
 
 
 def test_jsm_sla_outcome_wins_over_priority_targets(store: Store) -> None:
-    write(
+    write_rows(
         store,
         jira_tickets=[
             {
@@ -293,7 +283,7 @@ def test_jsm_sla_outcome_wins_over_priority_targets(store: Store) -> None:
 
 
 def test_azure_budget_latency_and_failures(store: Store) -> None:
-    write(
+    write_rows(
         store,
         products=[{"slug": "p", "name": "P", "team": "T", "tier": 1, "slo": 99.0}],
         azure_requests=[

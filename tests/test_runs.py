@@ -8,48 +8,37 @@ import math
 import pandas as pd
 
 from reliability import runs, snapshot
-from reliability.store import Store, upsert
+from reliability.store import Store
+from tests.conftest import write_rows
 
 
 def test_source_status_reports_last_success_and_last_error(store: Store) -> None:
     t0 = dt.datetime(2026, 5, 1, 10)
-    with store.writing() as con:
-        upsert(
-            con,
-            "products",
-            pd.DataFrame([{"slug": "a", "name": "A", "team": "T", "tier": 1}]),
-        )
-        upsert(
-            con,
-            "jira_tickets",
-            pd.DataFrame([{"product": "a", "ticket_id": "1", "created": t0}]),
-        )
-        upsert(
-            con,
-            "sync_runs",
-            pd.DataFrame(
-                [
-                    {
-                        "started_at": t0,
-                        "finished_at": t0,
-                        "source": "jira",
-                        "product": "a",
-                        "rows": 1,
-                        "result": "ok",
-                        "error": None,
-                    },
-                    {
-                        "started_at": t0 + dt.timedelta(hours=1),
-                        "finished_at": t0 + dt.timedelta(hours=1),
-                        "source": "jira",
-                        "product": "a",
-                        "rows": 0,
-                        "result": "failed",
-                        "error": "Jira refused the token for search (401)",
-                    },
-                ]
-            ),
-        )
+    write_rows(
+        store,
+        products=[{"slug": "a", "name": "A", "team": "T", "tier": 1}],
+        jira_tickets=[{"product": "a", "ticket_id": "1", "created": t0}],
+        sync_runs=[
+            {
+                "started_at": t0,
+                "finished_at": t0,
+                "source": "jira",
+                "product": "a",
+                "rows": 1,
+                "result": "ok",
+                "error": None,
+            },
+            {
+                "started_at": t0 + dt.timedelta(hours=1),
+                "finished_at": t0 + dt.timedelta(hours=1),
+                "source": "jira",
+                "product": "a",
+                "rows": 0,
+                "result": "failed",
+                "error": "Jira refused the token for search (401)",
+            },
+        ],
+    )
 
     row = runs.source_status(store).iloc[0]
 

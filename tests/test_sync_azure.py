@@ -19,10 +19,14 @@ from reliability.scoring import DEFAULT_WEIGHTS
 from reliability.snapshot import load_snapshot, summary
 from reliability.store import Store, upsert
 from reliability.sync import run_sync
+from tests.sources.azure_fakes import (
+    LOGS_PATH,
+    SECRET,
+    TOKEN_PATH,
+    WORKSPACE,
+    azure_env,
+)
 
-TENANT, CLIENT, SECRET = "tenant-e2e", "client-e2e", "e2e-secret-value"
-WORKSPACE = "7d3c0b1a-0000-4000-8000-000000000001"
-LOGS_PATH = f"/v1/workspaces/{WORKSPACE}/query"
 COLUMNS = [
     {"name": "total", "type": "long"},
     {"name": "bucket", "type": "datetime"},
@@ -34,14 +38,7 @@ COLUMNS = [
 
 @pytest.fixture
 def env(httpserver: HTTPServer) -> dict[str, str]:
-    base = httpserver.url_for("/").rstrip("/")
-    return {
-        "AZURE_TENANT_ID": TENANT,
-        "AZURE_CLIENT_ID": CLIENT,
-        "AZURE_CLIENT_SECRET": SECRET,
-        "AZURE_AUTHORITY_HOST": base,
-        "AZURE_LOGS_BASE_URL": base,
-    }
+    return azure_env(httpserver)
 
 
 @pytest.fixture
@@ -77,7 +74,7 @@ def workspace_handler(queries: list[dict[str, Any]]):
 
 def serve(httpserver: HTTPServer) -> list[dict[str, Any]]:
     token = {"token_type": "Bearer", "expires_in": 3599, "access_token": "tok"}
-    httpserver.expect_request(f"/{TENANT}/oauth2/v2.0/token").respond_with_json(token)
+    httpserver.expect_request(TOKEN_PATH).respond_with_json(token)
     queries: list[dict[str, Any]] = []
     httpserver.expect_request(LOGS_PATH, method="POST").respond_with_handler(
         workspace_handler(queries)
@@ -161,7 +158,7 @@ def test_partial_error_fails_the_pull_and_stores_nothing(
     httpserver, tmp_path, env, portfolio
 ):
     token = {"token_type": "Bearer", "expires_in": 3599, "access_token": "tok"}
-    httpserver.expect_request(f"/{TENANT}/oauth2/v2.0/token").respond_with_json(token)
+    httpserver.expect_request(TOKEN_PATH).respond_with_json(token)
     partial = {
         "tables": [{"name": "PrimaryResult", "columns": COLUMNS, "rows": []}],
         "error": {"code": "PartialError", "message": "Some shards failed"},
