@@ -18,6 +18,7 @@ import pandas as pd
 from reliability import slo
 from reliability.metric_sql import day_end
 from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
+from reliability.metrics_quality import KNOWN_POINT_SQL
 
 # Re-exported: the product page and its tests read the breakdown from here.
 from reliability.score_breakdown import MISSING_HINTS as MISSING_HINTS
@@ -157,13 +158,12 @@ def sonar_projects(store: Store, product: str, as_of: dt.date) -> pd.DataFrame:
     ``gate`` (OK, WARN, ERROR or None) and one column per ``SONAR_MEASURES``.
     """
     frame = store.query(
-        """
+        f"""
         SELECT project_key, metric, arg_max(coalesce(text_value, CAST(value AS VARCHAR)),
                                             analysed_at) AS latest,
                max(analysed_at) AS analysed_at
         FROM sonar_measures
-        WHERE product = $product AND analysed_at < $end
-          AND (value IS NOT NULL OR (text_value IS NOT NULL AND text_value <> 'NONE'))
+        WHERE product = $product AND analysed_at < $end AND {KNOWN_POINT_SQL}
         GROUP BY ALL
         """,
         {"product": product, "end": day_end(as_of)},  # type: ignore[arg-type]

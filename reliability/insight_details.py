@@ -14,6 +14,7 @@ import duckdb
 
 from reliability.metric_sql import day_end
 from reliability.metrics_operations import DUE_AT_SQL, PRIORITY_LEVEL_SQL
+from reliability.metrics_quality import KNOWN_POINT_SQL
 from reliability.metrics_runtime import ISSUE_STATES_SQL
 from reliability.store import Store, StoreError
 
@@ -80,12 +81,15 @@ def _oldest_open_critical(
 def _sonar_facts(
     con: duckdb.DuckDBPyConnection, end: dt.datetime
 ) -> dict[str, dict[str, object]]:
+    # The newest known point, as the quality metrics read it: a gate of NONE
+    # after an ERROR still leaves the project failing.
     rows = con.execute(
-        """SELECT product, project_key, metric, arg_max(value, analysed_at),
-                  arg_max(text_value, analysed_at)
-           FROM sonar_measures
-           WHERE analysed_at < ? AND metric IN ('bugs', 'vulnerabilities', 'code_smells', 'alert_status')
-           GROUP BY ALL ORDER BY product, project_key""",
+        f"""SELECT product, project_key, metric,
+                   arg_max_null(value, analysed_at), arg_max_null(text_value, analysed_at)
+            FROM sonar_measures
+            WHERE analysed_at < ? AND {KNOWN_POINT_SQL}
+              AND metric IN ('bugs', 'vulnerabilities', 'code_smells', 'alert_status')
+            GROUP BY ALL ORDER BY product, project_key""",
         [end],
     ).fetchall()
     facts: dict[str, dict[str, object]] = {}

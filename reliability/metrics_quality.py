@@ -9,6 +9,12 @@ from reliability.day_grid import DayGrid
 from reliability.metric_sql import fetch_columns
 from reliability.sources.sonar import SCORED_METRICS
 
+# A measure history point that carries a value. A point without one (the
+# metric was not computed in that analysis; a gate of NONE) does not hide an
+# older value: metrics, evidence and insights all take the newest known point.
+KNOWN_POINT_SQL = (
+    "(value IS NOT NULL OR (text_value IS NOT NULL AND text_value <> 'NONE'))"
+)
 # Sonar measure keys, in the order of the measure axis below.
 _MEASURES = SCORED_METRICS
 _GATE_CODES = {"OK": 1, "WARN": 2, "ERROR": 3}
@@ -66,8 +72,7 @@ def _points(con: duckdb.DuckDBPyConnection, grid: DayGrid) -> dict[str, np.ndarr
                        analysed_at) AS value
             FROM sonar_measures
             WHERE metric IN ({keys}) AND day_of(analysed_at) < {grid.days}
-              AND (value IS NOT NULL
-                   OR (text_value IS NOT NULL AND text_value <> 'NONE'))
+              AND {KNOWN_POINT_SQL}
             GROUP BY ALL
         ),
         projects AS (

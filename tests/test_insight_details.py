@@ -81,3 +81,38 @@ def test_evidence_counts_agree_with_their_nouns(
     text = evidence_text(scoring.METRICS_BY_NAME[metric], value, details)
 
     assert text == expected
+
+
+def test_a_gate_of_none_after_an_error_leaves_the_project_failing(
+    store: Store,
+) -> None:
+    # The newest known gate is ERROR (NONE carries no status), for the metric
+    # and for the evidence that names the failing project alike.
+    t0 = dt.datetime(2026, 3, 1, 9)
+    write_rows(
+        store,
+        sonar_measures=[
+            {
+                "product": "p",
+                "project_key": "core",
+                "metric": "alert_status",
+                "analysed_at": t0,
+                "text_value": "ERROR",
+            },
+            {
+                "product": "p",
+                "project_key": "core",
+                "metric": "alert_status",
+                "analysed_at": t0 + dt.timedelta(days=1),
+                "text_value": "NONE",
+            },
+        ],
+    )
+    with store.writing() as con:
+        refresh_metric_daily(con, as_of=dt.date(2026, 3, 5))
+
+    details = insights.load_details(store, dt.date(2026, 3, 5))
+    values = snapshot.load_snapshot(store).values_today().loc["p"]
+
+    assert values["quality_gate"] == "ERROR"
+    assert details["p"].failing_gate_projects == ("core",)
