@@ -20,6 +20,13 @@ from reliability.day_grid import DayGrid
 
 def create_grid(con: duckdb.DuckDBPyConnection, first: dt.date, days: int) -> DayGrid:
     """The window's grid; products are numbered in slug order from 0."""
+    define_keys(con, first)
+    slugs = con.execute("SELECT product FROM _products ORDER BY pid").fetchall()
+    return DayGrid(products=tuple(slug for (slug,) in slugs), first=first, days=days)
+
+
+def define_keys(con: duckdb.DuckDBPyConnection, first: dt.date) -> None:
+    """Make ``_products`` and ``day_of`` on ``con`` (temporary: per connection)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _products AS
@@ -34,8 +41,6 @@ def create_grid(con: duckdb.DuckDBPyConnection, first: dt.date, days: int) -> Da
         date_diff('day', DATE '{first.isoformat()}', CAST(x AS DATE))
         """
     )
-    slugs = con.execute("SELECT product FROM _products ORDER BY pid").fetchall()
-    return DayGrid(products=tuple(slug for (slug,) in slugs), first=first, days=days)
 
 
 def day_end(day: dt.date) -> dt.datetime:

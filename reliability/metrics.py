@@ -33,7 +33,7 @@ from reliability import (
     metrics_system,
 )
 from reliability.day_grid import DayGrid
-from reliability.metric_sql import create_grid
+from reliability.metric_sql import create_grid, define_keys
 from reliability.scoring import METRIC_NAMES
 
 logger = logging.getLogger(__name__)
@@ -53,11 +53,14 @@ def compute_metrics(
     The parts run on cursors of ``con``, so they read its committed rows.
     """
     started = time.perf_counter()
-    first = as_of - dt.timedelta(days=days - 1)
+    grid = create_grid(con, as_of - dt.timedelta(days=days - 1), days)
 
     def run(part: Part) -> dict[str, np.ndarray]:
+        # Temporary tables and macros belong to one connection: each cursor
+        # makes its own keys, numbered as the grid's.
         with con.cursor() as cursor:
-            return part(cursor, create_grid(cursor, first, days))
+            define_keys(cursor, grid.first)
+            return part(cursor, grid)
 
     # Half the time is DuckDB and half numpy, and both let go of the GIL, so
     # two parts at a time keep both cores busy: 0.76 s became 0.58 s at 2,000
@@ -66,7 +69,6 @@ def compute_metrics(
     with ThreadPoolExecutor(max_workers=2) as pool:
         for part_values in pool.map(run, _PARTS):
             values.update(part_values)
-    grid = create_grid(con, first, days)
     frame = grid.frame({name: values[name] for name in METRIC_NAMES})
     logger.info(
         "Computed metrics for %d products x %d days in %.2fs",

@@ -112,9 +112,7 @@ def _per_product(
     result = grid.missing()
     if len(product):
         owners, starts = np.unique(product, return_index=True)
-        # With one project per product there is nothing to reduce.
-        one_each = len(owners) == len(product)
-        result[owners] = values if one_each else reduce.reduceat(values, starts, axis=0)
+        result[owners] = reduce.reduceat(values, starts, axis=0)
     return result
 
 
